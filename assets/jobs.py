@@ -1,0 +1,26 @@
+"""Jobs: what the sensor, the schedule and the demo launch."""
+
+from dagster import AssetSelection, define_asset_job
+
+from assets.partitions import session_days
+
+ingest_sessions_job = define_asset_job(
+    "ingest_sessions",
+    selection=AssetSelection.assets("raw_sessions", "validated_sessions", "session_quarantine", "deferred_sessions"),
+    partitions_def=session_days,
+    description="List and validate one day of session folders.",
+)
+
+publish_job = define_asset_job(
+    "publish_datasets",
+    selection=AssetSelection.assets(
+        "training_log_lines", "training_log_quarantine", "edit_triplets", "data_health_report"
+    ),
+    description="Audit the training log, export the edit-triplet dataset and write the health report.",
+)
+
+nightly_health_job = define_asset_job(
+    "nightly_health",
+    selection=AssetSelection.assets("training_log_lines", "training_log_quarantine", "data_health_report"),
+    description="Re-run the integrity checks over every stored partition and write the health summary.",
+)

@@ -1,0 +1,61 @@
+"""Atomic file writes: a reader sees the old file or the whole new one, never a part."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def _fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextmanager
+def atomic_path(target: Path) -> Iterator[Path]:
+    """Yields a temporary path beside `target`; on success it is fsynced and renamed over it."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        with open(tmp, "rb+") as handle:
+            os.fsync(handle.fileno())
+        os.replace(tmp, target)
+        _fsync_dir(target.parent)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_bytes_atomic(target: Path, data: bytes) -> None:
+    with atomic_path(target) as tmp:
+        tmp.write_bytes(data)
+
+
+def write_text_atomic(target: Path, text: str) -> None:
+    write_bytes_atomic(target, text.encode("utf-8"))
+
+
+def write_with(target: Path, writer: Callable[[Path], None]) -> None:
+    """Runs `writer(tmp_path)` and publishes its output atomically at `target`."""
+    with atomic_path(target) as tmp:
+        writer(tmp)
+
+
+def publish_folder(staging: Path, target: Path) -> None:
+    """Renames a fully written staging folder to `target`; refuses to overwrite an existing one."""
+    if target.exists():
+        raise FileExistsError(f"{target} already exists; exports are never overwritten")
+    for path in staging.rglob("*"):
+        if path.is_file():
+            with open(path, "rb") as handle:
+                os.fsync(handle.fileno())
+    os.rename(staging, target)
+    _fsync_dir(target.parent)

@@ -1,0 +1,44 @@
+"""Re-verifies a published export against its manifest: files, hashes, rows and split grouping."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+
+
+def export_problems(folder: Path, group_column: str = "original_sha256") -> list[str]:
+    """Every way the export on disk differs from its manifest; empty when it is intact."""
+    manifest = json.loads((folder / "manifest.json").read_text())
+    problems: list[str] = []
+    groups_by_split: dict[str, set[str]] = {}
+    for rel, expected in manifest["files"].items():
+        path = folder / rel
+        if not path.is_file():
+            problems.append(f"{rel}: missing")
+            continue
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        if digest != expected["sha256"]:
+            problems.append(f"{rel}: sha256 {digest[:12]} != manifest {expected['sha256'][:12]}")
+        rows = pq.ParquetFile(path).metadata.num_rows
+        if rows != expected["rows"]:
+            problems.append(f"{rel}: {rows} rows != manifest {expected['rows']}")
+        split = Path(rel).name.split("-")[0]
+        groups_by_split[split] = set(pq.read_table(path, columns=[group_column]).column(group_column).to_pylist())
+    splits = sorted(groups_by_split)
+    for i, a in enumerate(splits):
+        for b in splits[i + 1 :]:
+            leaked = groups_by_split[a] & groups_by_split[b]
+            if leaked:
+                problems.append(f"{len(leaked)} {group_column} groups in both {a} and {b}")
+    return problems
+
+
+def duplicate_content(rows: list[dict]) -> dict[str, list[str]]:
+    """Content keys held by more than one accepted session, with the sessions holding them."""
+    holders: dict[str, list[str]] = {}
+    for row in rows:
+        holders.setdefault(row["content_key"], []).append(row["session_id"])
+    return {k: sorted(v) for k, v in holders.items() if len(v) > 1}

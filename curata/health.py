@@ -1,0 +1,123 @@
+"""The nightly health report: totals, quarantine by rule, reconciliation of every stored partition."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+from curata.atomic import write_text_atomic
+from curata.quarantine import QUARANTINE_SCHEMA, counts_by_rule
+from curata.reconcile import reconcile
+from curata.sessions.inventory import list_session_folders
+from curata.sessions.tables import DEFERRED_SESSIONS_SCHEMA, VALIDATED_SESSIONS_SCHEMA
+from curata.sessions.training_log import LOG_LINES_SCHEMA
+from curata.warehouse import Warehouse
+
+
+def session_health(warehouse: Warehouse, sessions_dir: Path) -> dict:
+    """Recomputes, from the stored tables alone, what the per-run checks asserted; and what is not ingested."""
+    failing: dict[str, str] = {}
+    ingested: set[str] = set()
+    raw_total = 0
+    for day in warehouse.partitions("raw_sessions"):
+        raw = warehouse.read("raw_sessions", day).column("session_folder").to_pylist()
+        ingested.update(raw)
+        raw_total += len(raw)
+        if not all(warehouse.exists(t, day) for t in ("validated_sessions", "session_quarantine", "deferred_sessions")):
+            failing[day] = "raw folders listed but the partition was never validated"
+            continue
+        rec = reconcile(
+            raw,
+            {
+                "accepted": warehouse.read("validated_sessions", day).column("session_folder").to_pylist(),
+                "quarantined": warehouse.read("session_quarantine", day).column("record_id").to_pylist(),
+                "deferred": warehouse.read("deferred_sessions", day).column("session_folder").to_pylist(),
+            },
+        )
+        if not rec.ok:
+            failing[day] = rec.describe()
+    accepted = warehouse.read_partitions("validated_sessions", schema=VALIDATED_SESSIONS_SCHEMA)
+    quarantine = warehouse.read_partitions("session_quarantine", schema=QUARANTINE_SCHEMA).to_pylist()
+    deferred = warehouse.read_partitions("deferred_sessions", schema=DEFERRED_SESSIONS_SCHEMA).to_pylist()
+    on_disk = {f.name: f.partition_date for f in list_session_folders(sessions_dir)}
+    not_ingested = sorted(name for name in on_disk if name not in ingested)
+    log_lines = (
+        (
+            warehouse.read("training_log_lines")
+            if warehouse.exists("training_log_lines")
+            else LOG_LINES_SCHEMA.empty_table()
+        )
+        .column("status")
+        .to_pylist()
+    )
+    log_quarantine = (
+        warehouse.read("training_log_quarantine")
+        if warehouse.exists("training_log_quarantine")
+        else QUARANTINE_SCHEMA.empty_table()
+    ).to_pylist()
+    return {
+        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "sessions": {
+            "folders": raw_total,
+            "accepted": accepted.num_rows,
+            "quarantined": len(quarantine),
+            "deferred": len(deferred),
+            "quarantined_by_rule": counts_by_rule(quarantine),
+            "deferred_folders": sorted(d["session_folder"] for d in deferred)[:50],
+            "partitions": len(warehouse.partitions("raw_sessions")),
+            "partitions_failing_reconciliation": failing,
+            "folders_not_ingested": not_ingested[:50],
+            "folders_not_ingested_count": len(not_ingested),
+        },
+        "training_log": {
+            "lines": len(log_lines),
+            **{s: log_lines.count(s) for s in ("consistent", "pending", "quarantined")},
+            "quarantined_by_rule": counts_by_rule(log_quarantine),
+        },
+    }
+
+
+def render_text(report: dict) -> str:
+    """The report a person reads, in the shape of the source document's validation report."""
+    s, log = report["sessions"], report["training_log"]
+    lines = [
+        "=== TRAINING DATA VALIDATION REPORT ===",
+        f"Date: {report['generated_at']}",
+        "",
+        f"Sessions: {s['folders']} folders -> {s['accepted']} accepted, {s['quarantined']} quarantined, "
+        f"{s['deferred']} deferred",
+        f"Training log: {log['lines']} lines -> {log['consistent']} consistent, {log['pending']} pending, "
+        f"{log['quarantined']} quarantined",
+    ]
+    warnings = [f"   - {n} sessions quarantined: {rule}" for rule, n in s["quarantined_by_rule"].items()]
+    warnings += [f"   - {n} log lines quarantined: {rule}" for rule, n in log["quarantined_by_rule"].items()]
+    if s["deferred"]:
+        warnings.append(
+            f"   - {s['deferred']} folders deferred (still being written): {', '.join(s['deferred_folders'][:5])}"
+        )
+    errors = [f"   - partition {day}: {why}" for day, why in s["partitions_failing_reconciliation"].items()]
+    if s["folders_not_ingested_count"]:
+        errors.append(
+            f"   - {s['folders_not_ingested_count']} folders on disk never ingested: "
+            f"{', '.join(s['folders_not_ingested'][:5])}"
+        )
+    lines += ["", "WARNINGS:" if warnings else "WARNINGS: none", *warnings]
+    lines += ["", "ERRORS:" if errors else "ERRORS: none", *errors]
+    if errors:
+        lines += [
+            "",
+            "RECOMMENDATIONS:",
+            "   1. Materialize raw_sessions and validated_sessions for the partitions above.",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def write_report(reports_dir: Path, report: dict) -> tuple[Path, Path]:
+    day = report["generated_at"][:10]
+    json_path = reports_dir / f"health-{day}.json"
+    text_path = reports_dir / f"health-{day}.txt"
+    write_text_atomic(json_path, json.dumps(report, indent=2))
+    write_text_atomic(text_path, render_text(report))
+    write_text_atomic(reports_dir / "health-latest.json", json.dumps(report, indent=2))
+    return json_path, text_path

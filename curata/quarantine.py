@@ -1,0 +1,56 @@
+"""Quarantine rows: one per refused record, with the rule, the file, the detail and a hint."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import pyarrow as pa
+
+from curata.rules import RULES, Violation
+
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("record_kind", pa.string()),
+        ("record_id", pa.string()),
+        ("partition", pa.string()),
+        ("rule_id", pa.string()),
+        ("file", pa.string()),
+        ("detail", pa.string()),
+        ("hint", pa.string()),
+    ]
+)
+
+
+def quarantine_row(record_kind: str, record_id: str, partition: str, violation: Violation) -> dict[str, str]:
+    return {
+        "record_kind": record_kind,
+        "record_id": record_id,
+        "partition": partition,
+        "rule_id": violation.rule.id,
+        "file": violation.file,
+        "detail": violation.detail,
+        "hint": violation.rule.hint,
+    }
+
+
+def quarantine_table(rows: Sequence[dict[str, str]]) -> pa.Table:
+    return pa.Table.from_pylist(list(rows), schema=QUARANTINE_SCHEMA)
+
+
+def incomplete_quarantine_rows(rows: Iterable[dict[str, str | None]]) -> list[str]:
+    """Rows a person could not act on: unknown rule, or no file, detail or hint."""
+    problems = []
+    for row in rows:
+        if row.get("rule_id") not in RULES.rules:
+            problems.append(f"{row.get('record_id')}: unknown rule {row.get('rule_id')!r}")
+        for column in ("file", "detail", "hint"):
+            if not row.get(column):
+                problems.append(f"{row.get('record_id')}: empty {column}")
+    return problems
+
+
+def counts_by_rule(rows: Iterable[dict[str, str]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for row in rows:
+        counts[row["rule_id"]] = counts.get(row["rule_id"], 0) + 1
+    return dict(sorted(counts.items()))

@@ -1,0 +1,170 @@
+"""The rule book: every way a record can be refused, with a stable id and a hint to fix it.
+
+Rule ids are stable API: quarantine tables, ground-truth files and health reports refer to them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    summary: str
+    hint: str
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule, on one file, with the detail a person needs to find it."""
+
+    rule: Rule
+    file: str
+    detail: str
+
+
+@dataclass
+class RuleBook:
+    rules: dict[str, Rule] = field(default_factory=dict)
+
+    def add(self, rule_id: str, summary: str, hint: str) -> Rule:
+        if rule_id in self.rules:
+            raise ValueError(f"rule {rule_id} defined twice")
+        rule = Rule(rule_id, summary, hint)
+        self.rules[rule_id] = rule
+        return rule
+
+    def __getitem__(self, rule_id: str) -> Rule:
+        return self.rules[rule_id]
+
+    def __iter__(self):
+        return iter(self.rules.values())
+
+
+RULES = RuleBook()
+_r = RULES.add
+
+# Session folders (000_057987b8d86e96c3.txt)
+FOLDER_NAME = _r(
+    "session.folder_name",
+    "folder name is not session-<YYYY-MM-DDTHH-MM-SS-mmmZ>",
+    "Rename the folder to the session id the app wrote, e.g. session-2025-01-15T10-30-45-123Z.",
+)
+METADATA_MISSING = _r(
+    "session.metadata_missing",
+    "metadata-<ts>.json is missing",
+    "Restore metadata-<ts>.json from the app's backup, or delete the folder if the session is abandoned.",
+)
+METADATA_TOO_LARGE = _r(
+    "session.metadata_too_large",
+    "metadata file is larger than the configured limit",
+    "A metadata file is a few hundred bytes; inspect the file, it is not what the app writes.",
+)
+METADATA_UNPARSEABLE = _r(
+    "session.metadata_unparseable",
+    "metadata is not valid UTF-8 JSON",
+    "Open the file and repair the JSON (often a write cut short); compare with training-log.jsonl.",
+)
+METADATA_NOT_OBJECT = _r(
+    "session.metadata_not_object",
+    "metadata JSON is not an object",
+    "The file must hold one JSON object with the documented fields.",
+)
+FIELD_MISSING = _r(
+    "session.field_missing",
+    "a required metadata field is missing",
+    "Add the field named in the detail; the app's metadata format lists every required field.",
+)
+FIELD_TYPE = _r(
+    "session.field_type",
+    "a metadata field has the wrong type",
+    "Fix the field named in the detail to the documented type (strings for names, integers for sizes).",
+)
+SESSION_ID_MISMATCH = _r(
+    "session.session_id_mismatch",
+    "metadata sessionId disagrees with the folder name",
+    "The folder was renamed or the metadata copied from another session; restore the matching pair.",
+)
+TIMESTAMP_MISMATCH = _r(
+    "session.timestamp_mismatch",
+    "metadata timestamp disagrees with the folder name",
+    "The folder and metadata come from different sessions or the clock was rewritten; restore the original.",
+)
+INSTRUCTION_EMPTY = _r(
+    "session.instruction_empty",
+    "the edit instruction is empty",
+    "A triplet needs the instruction the user typed; recover it from training-log.jsonl or drop the session.",
+)
+EMAIL_INVALID = _r(
+    "session.email_invalid",
+    "userEmail is neither an email address nor 'anonymous'",
+    "Set userEmail to the address the user gave, or to 'anonymous'.",
+)
+FILE_MISSING = _r(
+    "session.file_missing",
+    "a file named by the metadata is missing",
+    "Restore the image named in the detail from backup; the metadata must name files inside the folder.",
+)
+PATH_ESCAPES = _r(
+    "session.path_escapes",
+    "a referenced file escapes the session folder (.., absolute path or symlink out)",
+    "Metadata must name plain files inside the session folder; replace links with the real files.",
+)
+FILE_TOO_LARGE = _r(
+    "image.file_too_large",
+    "the image file is larger than the configured limit",
+    "Check the file: the app stores JPEGs of a few MB. Raise max_image_bytes only if this is expected.",
+)
+IMAGE_UNDECODABLE = _r(
+    "image.undecodable",
+    "the file is not an image Pillow can decode",
+    "Re-export the image from the source; the bytes on disk are not a JPEG/PNG.",
+)
+IMAGE_TRUNCATED = _r(
+    "image.truncated",
+    "the image is truncated or corrupt partway through",
+    "The write was cut short; restore the full file from the app's upload store.",
+)
+IMAGE_ZERO_DIMENSIONS = _r(
+    "image.zero_dimensions",
+    "the image header declares a zero width or height",
+    "The writer produced an empty image; regenerate it.",
+)
+IMAGE_TOO_MANY_PIXELS = _r(
+    "image.too_many_pixels",
+    "the image header declares more pixels than the limit (decompression bomb)",
+    "Refused before decoding. If the image is genuine, downscale it at the source.",
+)
+SIZE_MISMATCH = _r(
+    "session.size_mismatch",
+    "file size on disk disagrees with the size in the metadata",
+    "The file was replaced or cut after the metadata was written; restore the original upload.",
+)
+DUPLICATE_CONTENT = _r(
+    "session.duplicate_content",
+    "the same original, edited image and instruction were already accepted in an earlier session",
+    "Nothing to fix: the earlier session named in the detail is kept; delete this copy at the source.",
+)
+
+# training-log.jsonl
+LOG_MALFORMED = _r(
+    "training_log.malformed_line",
+    "a training-log.jsonl line is not a JSON object with sessionId, timestamp and instruction",
+    "Repair or remove the line; a partial last line usually means the app crashed mid-write.",
+)
+LOG_ORPHAN = _r(
+    "training_log.no_session_folder",
+    "a training-log.jsonl line names a session with no folder",
+    "The folder was deleted or never written; restore it or remove the line.",
+)
+LOG_DISAGREES = _r(
+    "training_log.disagrees_with_folder",
+    "a training-log.jsonl line disagrees with its session folder's metadata",
+    "The log and the folder differ in the field named in the detail; the folder's metadata is used.",
+)
+LOG_DUPLICATE = _r(
+    "training_log.duplicate_line",
+    "a session appears twice in training-log.jsonl",
+    "The app logged the session twice; remove the repeated line.",
+)

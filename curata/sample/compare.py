@@ -1,0 +1,55 @@
+"""Compares pipeline outcomes with the generator's ground truth, record by record."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from curata.quarantine import QUARANTINE_SCHEMA
+from curata.sessions.tables import DEFERRED_SESSIONS_SCHEMA, VALIDATED_SESSIONS_SCHEMA
+from curata.sessions.training_log import LOG_LINES_SCHEMA
+from curata.warehouse import Warehouse
+
+
+def session_outcomes(warehouse: Warehouse) -> dict[str, tuple[str, str | None]]:
+    """folder -> (status, rule) as the warehouse holds them."""
+    out: dict[str, tuple[str, str | None]] = {}
+    for row in warehouse.read_partitions("validated_sessions", schema=VALIDATED_SESSIONS_SCHEMA).to_pylist():
+        out[row["session_folder"]] = ("accepted", None)
+    for row in warehouse.read_partitions("session_quarantine", schema=QUARANTINE_SCHEMA).to_pylist():
+        out[row["record_id"]] = ("quarantined", row["rule_id"])
+    for row in warehouse.read_partitions("deferred_sessions", schema=DEFERRED_SESSIONS_SCHEMA).to_pylist():
+        out[row["session_folder"]] = ("deferred", None)
+    return out
+
+
+def log_outcomes(warehouse: Warehouse) -> dict[int, tuple[str, str | None]]:
+    lines = (
+        warehouse.read("training_log_lines")
+        if warehouse.exists("training_log_lines")
+        else LOG_LINES_SCHEMA.empty_table()
+    )
+    quarantine = (
+        warehouse.read("training_log_quarantine").to_pylist() if warehouse.exists("training_log_quarantine") else []
+    )
+    rule_of = {int(r["record_id"].rsplit(":", 1)[1]): r["rule_id"] for r in quarantine}
+    return {r["line_no"]: (r["status"], rule_of.get(r["line_no"])) for r in lines.to_pylist()}
+
+
+def ground_truth_mismatches(truth_file: Path, warehouse: Warehouse) -> list[str]:
+    """Every record whose outcome differs from the ground truth; empty when they agree exactly."""
+    truth = json.loads(truth_file.read_text())
+    problems: list[str] = []
+    actual = session_outcomes(warehouse)
+    for s in truth["sessions"]:
+        got = actual.pop(s["folder"], ("missing", None))
+        if got != (s["expected"], s["rule"]):
+            problems.append(f"session {s['folder']}: expected {s['expected']} {s['rule']}, got {got[0]} {got[1]}")
+    problems += [f"session {k}: not in ground truth, got {v}" for k, v in actual.items()]
+    lines = log_outcomes(warehouse)
+    for line in truth["training_log"]:
+        got = lines.pop(line["line_no"], ("missing", None))
+        if got != (line["expected"], line["rule"]):
+            problems.append(f"log line {line['line_no']}: expected {line['expected']} {line['rule']}, got {got}")
+    problems += [f"log line {k}: not in ground truth, got {v}" for k, v in lines.items()]
+    return problems

@@ -1,0 +1,206 @@
+"""Validation of one session folder: accepted, quarantined with the rule it broke, or deferred."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from curata import rules
+from curata.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageRejected, inspect_image
+from curata.privacy import ANONYMOUS, is_email, pseudonymize
+from curata.rules import Violation
+from curata.sessions.inventory import newest_mtime_and_size
+from curata.sessions.naming import folder_stamp, parse_folder_name, parse_iso
+
+REQUIRED_FIELDS: dict[str, type] = {
+    "timestamp": str,
+    "instruction": str,
+    "originalFilename": str,
+    "reimaginedFilename": str,
+    "originalSize": int,
+    "reimaginedSize": int,
+    "sessionId": str,
+}
+
+
+@dataclass(frozen=True)
+class Limits:
+    settle_seconds: float = 120.0
+    max_metadata_bytes: int = 1 << 20
+    max_image_bytes: int = DEFAULT_MAX_BYTES
+    max_pixels: int = DEFAULT_MAX_PIXELS
+
+
+DEFAULT_LIMITS = Limits()
+
+
+@dataclass
+class SessionOutcome:
+    """What became of one folder. Exactly one of `accepted`, `violations`, `deferred_reason` is set."""
+
+    folder: str
+    accepted: dict[str, Any] | None = None
+    violations: list[Violation] = field(default_factory=list)
+    deferred_reason: str | None = None
+
+    @property
+    def status(self) -> str:
+        if self.deferred_reason is not None:
+            return "deferred"
+        return "quarantined" if self.violations else "accepted"
+
+
+class _Refused(Exception):
+    def __init__(self, violation: Violation):
+        self.violation = violation
+
+
+def _refuse(rule: rules.Rule, file: str, detail: str) -> _Refused:
+    return _Refused(Violation(rule, file, detail))
+
+
+def content_key(original_sha256: str, edited_sha256: str, instruction: str) -> str:
+    """Identity of a session's content: the same two images and instruction are the same example."""
+    text = f"{original_sha256}:{edited_sha256}:{instruction.strip()}"
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def validate_session(
+    folder: Path, *, data_root: Path, pseudonym_key: bytes, now: float, limits: Limits | None = None
+) -> SessionOutcome:
+    """Runs every session rule on `folder`; never raises for bad input, only for a broken disk."""
+    limits = limits or DEFAULT_LIMITS
+    outcome = SessionOutcome(folder=folder.name)
+    newest, _, _ = newest_mtime_and_size(folder)
+    if now - newest < limits.settle_seconds:
+        outcome.deferred_reason = (
+            f"modified {now - newest:.0f}s ago, under the {limits.settle_seconds:.0f}s settle time"
+        )
+        return outcome
+    try:
+        outcome.accepted = _accept(folder, data_root, pseudonym_key, limits)
+    except _Refused as refused:
+        outcome.violations.append(refused.violation)
+    return outcome
+
+
+def _rel(path: Path, data_root: Path) -> str:
+    try:
+        return path.relative_to(data_root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def _accept(folder: Path, data_root: Path, key: bytes, limits: Limits) -> dict[str, Any]:
+    folder_rel = _rel(folder, data_root)
+    folder_ts = parse_folder_name(folder.name)
+    if folder_ts is None:
+        raise _refuse(rules.FOLDER_NAME, folder_rel, f"folder name {folder.name!r}")
+    stamp = folder_stamp(folder_ts)
+    meta_path = folder / f"metadata-{stamp}.json"
+    meta_rel = _rel(meta_path, data_root)
+    meta = _load_metadata(meta_path, meta_rel, limits)
+
+    for name, kind in REQUIRED_FIELDS.items():
+        if name not in meta:
+            raise _refuse(rules.FIELD_MISSING, meta_rel, f"field {name!r} is missing")
+        value = meta[name]
+        if not isinstance(value, kind) or isinstance(value, bool):
+            raise _refuse(
+                rules.FIELD_TYPE, meta_rel, f"field {name!r} is {type(value).__name__}, expected {kind.__name__}"
+            )
+    email = meta.get("userEmail")
+    if email is not None and not isinstance(email, str):
+        raise _refuse(rules.FIELD_TYPE, meta_rel, f"field 'userEmail' is {type(email).__name__}, expected str")
+
+    if meta["sessionId"] != folder.name:
+        raise _refuse(rules.SESSION_ID_MISMATCH, meta_rel, f"sessionId {meta['sessionId']!r} in folder {folder.name!r}")
+    meta_ts = parse_iso(meta["timestamp"])
+    if meta_ts is None:
+        raise _refuse(rules.FIELD_TYPE, meta_rel, f"timestamp {meta['timestamp']!r} is not ISO-8601")
+    if meta_ts != folder_ts:
+        raise _refuse(rules.TIMESTAMP_MISMATCH, meta_rel, f"timestamp {meta['timestamp']} vs folder {stamp}")
+    instruction = meta["instruction"].strip()
+    if not instruction:
+        raise _refuse(rules.INSTRUCTION_EMPTY, meta_rel, "instruction is empty or whitespace")
+    if email is not None and email.strip().lower() != ANONYMOUS and not is_email(email.strip()):
+        # The detail never repeats the value: it may be personal data.
+        raise _refuse(rules.EMAIL_INVALID, meta_rel, f"userEmail of {len(email)} characters is not an address")
+
+    images = {}
+    for role, name_field, size_field in (
+        ("original", "originalFilename", "originalSize"),
+        ("edited", "reimaginedFilename", "reimaginedSize"),
+    ):
+        path = _resolve_inside(folder, meta[name_field], data_root)
+        images[role] = _check_image(path, meta[size_field], data_root, limits)
+        images[role]["path"] = _rel(path, data_root)
+
+    return {
+        "session_id": folder.name,
+        "session_folder": folder.name,
+        "partition_date": folder_ts.date().isoformat(),
+        "timestamp": folder_ts,
+        "instruction": instruction,
+        "user_pseudonym": pseudonymize(email, key),
+        "original_path": images["original"]["path"],
+        "original_sha256": images["original"]["sha256"],
+        "original_width": images["original"]["width"],
+        "original_height": images["original"]["height"],
+        "original_bytes": images["original"]["bytes"],
+        "edited_path": images["edited"]["path"],
+        "edited_sha256": images["edited"]["sha256"],
+        "edited_width": images["edited"]["width"],
+        "edited_height": images["edited"]["height"],
+        "edited_bytes": images["edited"]["bytes"],
+        "content_key": content_key(images["original"]["sha256"], images["edited"]["sha256"], instruction),
+    }
+
+
+def _load_metadata(meta_path: Path, meta_rel: str, limits: Limits) -> dict[str, Any]:
+    if not meta_path.is_file():
+        raise _refuse(rules.METADATA_MISSING, meta_rel, "no metadata file with the folder's timestamp")
+    size = meta_path.stat().st_size
+    if size > limits.max_metadata_bytes:
+        raise _refuse(rules.METADATA_TOO_LARGE, meta_rel, f"{size:,} bytes, limit {limits.max_metadata_bytes:,}")
+    try:
+        meta = json.loads(meta_path.read_bytes().decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise _refuse(rules.METADATA_UNPARSEABLE, meta_rel, str(exc)) from exc
+    if not isinstance(meta, dict):
+        raise _refuse(rules.METADATA_NOT_OBJECT, meta_rel, f"top level is {type(meta).__name__}")
+    return meta
+
+
+def _resolve_inside(folder: Path, name: str, data_root: Path) -> Path:
+    """The file `name` inside `folder`; refuses .., absolute paths, separators and symlinks out."""
+    pure = PurePosixPath(name.replace("\\", "/"))
+    if not name or pure.is_absolute() or ".." in pure.parts or len(pure.parts) != 1 or ":" in name:
+        raise _refuse(rules.PATH_ESCAPES, _rel(folder, data_root) + "/" + name, f"file name {name!r}")
+    path = folder / name
+    if path.is_symlink():
+        target = path.resolve()
+        if not target.is_relative_to(folder.resolve()):
+            raise _refuse(rules.PATH_ESCAPES, _rel(path, data_root), f"symlink points outside to {os.readlink(path)!r}")
+    if not path.is_file():
+        raise _refuse(rules.FILE_MISSING, _rel(path, data_root), "file does not exist")
+    return path
+
+
+def _check_image(path: Path, declared_bytes: int, data_root: Path, limits: Limits) -> dict[str, Any]:
+    rel = _rel(path, data_root)
+    size = path.stat().st_size
+    if size > limits.max_image_bytes:
+        raise _refuse(rules.FILE_TOO_LARGE, rel, f"{size:,} bytes, limit {limits.max_image_bytes:,}")
+    data = path.read_bytes()
+    try:
+        facts = inspect_image(data, max_pixels=limits.max_pixels)
+    except ImageRejected as rejected:
+        raise _refuse(rejected.rule, rel, rejected.detail) from rejected
+    if size != declared_bytes:
+        raise _refuse(rules.SIZE_MISMATCH, rel, f"{size:,} bytes on disk, metadata says {declared_bytes:,}")
+    return {"sha256": facts.sha256, "width": facts.width, "height": facts.height, "bytes": size}

@@ -1,0 +1,46 @@
+"""The one resource every asset reads: the data root, the pseudonym key and validation limits."""
+
+from pathlib import Path
+
+from dagster import ConfigurableResource
+
+from curata.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
+from curata.layout import DataRoot
+from curata.sessions.validate import Limits
+from curata.warehouse import Warehouse
+
+
+class CurataSettings(ConfigurableResource):
+    """Data root (env CURATA_DATA_ROOT), pseudonym key (env CURATA_PSEUDONYM_KEY) and limits."""
+
+    data_root: str
+    pseudonym_key: str
+    settle_seconds: float = 120.0
+    max_metadata_bytes: int = 1 << 20
+    max_image_bytes: int = DEFAULT_MAX_BYTES
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    validation_workers: int = 4
+    validation_fraction: float = 0.1
+
+    @property
+    def layout(self) -> DataRoot:
+        return DataRoot(Path(self.data_root).resolve())
+
+    @property
+    def warehouse(self) -> Warehouse:
+        return Warehouse(self.layout.warehouse)
+
+    @property
+    def limits(self) -> Limits:
+        return Limits(
+            settle_seconds=self.settle_seconds,
+            max_metadata_bytes=self.max_metadata_bytes,
+            max_image_bytes=self.max_image_bytes,
+            max_pixels=self.max_pixels,
+        )
+
+    @property
+    def key_bytes(self) -> bytes:
+        if len(self.pseudonym_key) < 16:
+            raise ValueError("pseudonym_key must be at least 16 characters (set CURATA_PSEUDONYM_KEY)")
+        return self.pseudonym_key.encode("utf-8")
