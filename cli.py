@@ -54,6 +54,14 @@ def generate_sample(args: argparse.Namespace) -> int:
 def demo(args: argparse.Namespace) -> int:
     """Generates the bundled sample data, runs every job on it, prints the summary and checks it."""
     root = Path(args.root).resolve()
+    if root.exists() and any(root.iterdir()):
+        if not (root / "ground_truth" / "sessions.json").exists():
+            print(
+                f"{root} holds data the sample generator did not write; the demo will not touch it. "
+                "Pass --root with a new folder."
+            )
+            return 2
+        shutil.rmtree(root)  # a previous demo's generated root: regenerated below from the same seed
     generate_sample(args)
     prepare_environment(root)
     from demo_run import run_demo  # imports Dagster: only after DAGSTER_HOME is set

@@ -17,7 +17,7 @@ class DuplicateAcrossPartitions(RuntimeError):
 # The InstructPix2Pix dataset: what diffusers' train_instruct_pix2pix.py reads unchanged.
 @asset(
     group_name="exports",
-    deps=["validated_sessions"],
+    deps=["validated_sessions", "data_health_report"],
     kinds={"parquet", "huggingface"},
     check_specs=[
         AssetCheckSpec(

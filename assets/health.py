@@ -15,12 +15,14 @@ from resources import CurataSettings
 
 @asset(
     group_name="health",
-    deps=["validated_sessions", "training_log_lines"],
+    deps=["validated_sessions", "session_quarantine", "deferred_sessions", "training_log_lines"],
     kinds={"python"},
     check_specs=[
+        # Blocking: the export reads every partition, so no export while any of them fails to reconcile.
         AssetCheckSpec(
             "every_partition_reconciles",
             asset="data_health_report",
+            blocking=True,
             description="each stored partition: raw folders = accepted + quarantined + deferred",
         ),
         AssetCheckSpec(

@@ -2,12 +2,9 @@
 
 from dagster import AssetSelection, define_asset_job
 
-from assets.partitions import session_days
-
 ingest_sessions_job = define_asset_job(
     "ingest_sessions",
     selection=AssetSelection.assets("raw_sessions", "validated_sessions", "session_quarantine", "deferred_sessions"),
-    partitions_def=session_days,
     description="List and validate one day of session folders.",
 )
 

@@ -86,7 +86,7 @@ def validated_session_outcomes(
         pseudonym_key=curata.key_bytes,
         accepted_elsewhere=accepted_elsewhere,
         limits=curata.limits,
-        workers=curata.validation_workers,
+        workers=curata.workers,
     )
     quarantine_rows = result.quarantined.to_pylist()
     yield Output(result.accepted, output_name="validated_sessions", metadata={"accepted": result.accepted.num_rows})

@@ -111,6 +111,16 @@ PATH_ESCAPES = _r(
     "a referenced file escapes the session folder (.., absolute path or symlink out)",
     "Metadata must name plain files inside the session folder; replace links with the real files.",
 )
+UNREADABLE = _r(
+    "session.unreadable",
+    "a file or folder of the session could not be read (permissions, I/O error)",
+    "Check the permissions and the disk; the detail names the operating-system error.",
+)
+FOLDER_IS_LINK = _r(
+    "session.folder_is_link",
+    "the session folder is a symbolic link",
+    "Replace the link with the real folder; links can point anywhere, including outside the data root.",
+)
 FILE_TOO_LARGE = _r(
     "image.file_too_large",
     "the image file is larger than the configured limit",

@@ -1,5 +1,6 @@
 """The one resource every asset reads: the data root, the pseudonym key and validation limits."""
 
+import os
 from pathlib import Path
 
 from dagster import ConfigurableResource
@@ -19,7 +20,7 @@ class CurataSettings(ConfigurableResource):
     max_metadata_bytes: int = 1 << 20
     max_image_bytes: int = DEFAULT_MAX_BYTES
     max_pixels: int = DEFAULT_MAX_PIXELS
-    validation_workers: int = 4
+    validation_workers: int = 0  # threads per partition; 0 = one per CPU
     validation_fraction: float = 0.1
 
     @property
@@ -38,6 +39,10 @@ class CurataSettings(ConfigurableResource):
             max_image_bytes=self.max_image_bytes,
             max_pixels=self.max_pixels,
         )
+
+    @property
+    def workers(self) -> int:
+        return self.validation_workers or os.cpu_count() or 1
 
     @property
     def key_bytes(self) -> bytes:

@@ -22,11 +22,15 @@ def export_problems(folder: Path, group_column: str = "original_sha256") -> list
         digest = hashlib.sha256(path.read_bytes()).hexdigest()
         if digest != expected["sha256"]:
             problems.append(f"{rel}: sha256 {digest[:12]} != manifest {expected['sha256'][:12]}")
-        rows = pq.ParquetFile(path).metadata.num_rows
+        try:
+            rows = pq.ParquetFile(path).metadata.num_rows
+            groups = pq.read_table(path, columns=[group_column]).column(group_column).to_pylist()
+        except (OSError, ValueError) as exc:  # pyarrow raises ArrowInvalid (a ValueError) for corrupt files
+            problems.append(f"{rel}: unreadable Parquet ({exc})")
+            continue
         if rows != expected["rows"]:
             problems.append(f"{rel}: {rows} rows != manifest {expected['rows']}")
-        split = Path(rel).name.split("-")[0]
-        groups_by_split[split] = set(pq.read_table(path, columns=[group_column]).column(group_column).to_pylist())
+        groups_by_split[Path(rel).name.split("-")[0]] = set(groups)
     splits = sorted(groups_by_split)
     for i, a in enumerate(splits):
         for b in splits[i + 1 :]:

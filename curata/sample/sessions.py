@@ -8,6 +8,7 @@ import shutil
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 
@@ -105,7 +106,7 @@ def generate_sessions(
     truth = GroundTruth()
     files: list[SessionFiles] = []
     for i, ts in enumerate(stamps):
-        files.append(_write_session(sessions_dir, ts, instructions[i], emails[i], *pairs[i]))
+        files.append(write_session(sessions_dir, ts, instructions[i], emails[i], *pairs[i]))
         truth.sessions.append(SessionTruth(files[-1].folder.name, "accepted"))
 
     n_defective = int(round(n_sessions * defect_rate)) if defect_rate > 0 else 0
@@ -122,7 +123,7 @@ def generate_sessions(
         source = clean[0]
         dup_ts = stamps[-1] + timedelta(minutes=7)
         original, edited = files[source].original.read_bytes(), files[source].edited.read_bytes()
-        dup = _write_session(sessions_dir, dup_ts, instructions[source], emails[source], original, edited)
+        dup = write_session(sessions_dir, dup_ts, instructions[source], emails[source], original, edited)
         truth.sessions.append(
             SessionTruth(dup.folder.name, "quarantined", "session.duplicate_content", "duplicate_content")
         )
@@ -131,10 +132,10 @@ def generate_sessions(
         stamps.append(dup_ts)
 
     for s in files:
-        _backdate(s.folder, stamps[files.index(s)])
+        backdate(s.folder, stamps[files.index(s)])
     if defect_rate > 0:
         ts = stamps[-1] + timedelta(minutes=30)
-        pending = _write_session(sessions_dir, ts, instructions[0], "anonymous", *pairs[0][::-1])
+        pending = write_session(sessions_dir, ts, instructions[0], "anonymous", *pairs[0][::-1])
         pending.edited.unlink()  # the app has not written the result yet; mtimes are "now"
         truth.sessions.append(SessionTruth(pending.folder.name, "deferred", None, "in_progress"))
         log_lines.append(None)  # the app logs a session only once it is complete
@@ -154,7 +155,10 @@ def generate_sessions(
     return truth
 
 
-def _write_session(sessions_dir, ts, instruction, email, original, edited) -> SessionFiles:
+def write_session(
+    sessions_dir: Path, ts: datetime, instruction: str, email: str, original: bytes, edited: bytes
+) -> SessionFiles:
+    """Writes one complete session folder exactly as the generation app does."""
     stamp = folder_stamp(ts)
     folder = sessions_dir / f"session-{stamp}"
     folder.mkdir()
@@ -176,7 +180,7 @@ def _write_session(sessions_dir, ts, instruction, email, original, edited) -> Se
     return files
 
 
-def _backdate(folder, ts: datetime) -> None:
+def backdate(folder: Path, ts: datetime) -> None:
     """The app wrote each folder at its session time; make the mtimes say so."""
     when = ts.timestamp()
     for entry in folder.iterdir():

@@ -20,22 +20,32 @@ class RawSessionFolder:
 
 
 def newest_mtime_and_size(folder: Path) -> tuple[float, int, int]:
-    """Newest mtime of the folder and its entries (links not followed), file count, bytes."""
+    """Newest mtime of the folder and its entries (links not followed), file count, bytes.
+
+    A symlinked or unreadable folder reports its own lstat only: validation quarantines it.
+    """
     newest = folder.lstat().st_mtime
     count = 0
     total = 0
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            info = entry.stat(follow_symlinks=False)
-            newest = max(newest, info.st_mtime)
-            count += 1
-            total += info.st_size
+    if folder.is_symlink():
+        return newest, count, total
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                info = entry.stat(follow_symlinks=False)
+                newest = max(newest, info.st_mtime)
+                count += 1
+                total += info.st_size
+    except OSError:
+        pass
     return newest, count, total
 
 
 def is_session_candidate(entry: os.DirEntry[str]) -> bool:
-    """Every directory in the sessions folder is a record, whatever its name; hidden ones are not."""
-    return entry.is_dir(follow_symlinks=False) and not entry.name.startswith(".")
+    """Every directory (or link to one, even dangling) in the sessions folder is a record; hidden ones are not."""
+    if entry.name.startswith("."):
+        return False
+    return entry.is_symlink() or entry.is_dir(follow_symlinks=False)
 
 
 def list_session_folders(sessions_dir: Path) -> list[RawSessionFolder]:

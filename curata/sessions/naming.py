@@ -55,7 +55,8 @@ def assign_partition(folder: Path, max_metadata_bytes: int = 1 << 20) -> Partiti
     ts = parse_folder_name(folder.name)
     if ts is not None:
         return PartitionAssignment(ts.date(), "folder_name")
-    for meta in sorted(folder.glob("metadata-*.json")):
+    metas = [] if folder.is_symlink() else sorted(folder.glob("metadata-*.json"))
+    for meta in metas:
         try:
             if meta.stat().st_size <= max_metadata_bytes:
                 value = json.loads(meta.read_text("utf-8"))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,40 +58,33 @@ def audit_training_log(
             )
         )
 
-    if not log_path.is_file():
-        return LogAudit(pa.Table.from_pylist([], schema=LOG_LINES_SCHEMA), quarantine_table([]))
-    with open(log_path, "rb") as handle:
-        for line_no, raw in enumerate(handle, start=1):
-            if not raw.strip():
-                continue
-            entry = _parse_line(raw)
-            if entry is None:
-                refuse(line_no, None, rules.LOG_MALFORMED, f"{len(raw)} bytes that are not a complete log entry")
-                continue
-            session_id, timestamp, instruction = entry
-            if session_id in seen:
-                refuse(line_no, session_id, rules.LOG_DUPLICATE, f"{session_id} logged again")
-                continue
-            seen.add(session_id)
-            if session_id not in known_folders:
-                refuse(line_no, session_id, rules.LOG_ORPHAN, f"no folder {session_id}")
-                continue
-            if session_id not in accepted:
-                statuses.append({"line_no": line_no, "session_id": session_id, "status": "pending"})
-                continue
-            folder_ts, folder_instruction = accepted[session_id]
-            if parse_iso(timestamp) != parse_iso(folder_ts):
-                refuse(line_no, session_id, rules.LOG_DISAGREES, f"timestamp {timestamp} vs folder {folder_ts}")
-            elif instruction.strip() != folder_instruction.strip():
-                refuse(line_no, session_id, rules.LOG_DISAGREES, "instruction differs from the folder's metadata")
-            else:
-                statuses.append({"line_no": line_no, "session_id": session_id, "status": "consistent"})
+    for line_no, raw, length in iter_log_lines(log_path):
+        entry = _parse_line(raw) if length <= MAX_LINE_BYTES else None
+        if entry is None:
+            refuse(line_no, None, rules.LOG_MALFORMED, f"{length} bytes that are not a complete log entry")
+            continue
+        session_id, timestamp, instruction = entry
+        if session_id in seen:
+            refuse(line_no, session_id, rules.LOG_DUPLICATE, f"{session_id} logged again")
+            continue
+        seen.add(session_id)
+        if session_id not in known_folders:
+            refuse(line_no, session_id, rules.LOG_ORPHAN, f"no folder {session_id}")
+            continue
+        if session_id not in accepted:
+            statuses.append({"line_no": line_no, "session_id": session_id, "status": "pending"})
+            continue
+        folder_ts, folder_instruction = accepted[session_id]
+        if parse_iso(timestamp) != parse_iso(folder_ts):
+            refuse(line_no, session_id, rules.LOG_DISAGREES, f"timestamp {timestamp} vs folder {folder_ts}")
+        elif instruction.strip() != folder_instruction.strip():
+            refuse(line_no, session_id, rules.LOG_DISAGREES, "instruction differs from the folder's metadata")
+        else:
+            statuses.append({"line_no": line_no, "session_id": session_id, "status": "consistent"})
     return LogAudit(pa.Table.from_pylist(statuses, schema=LOG_LINES_SCHEMA), quarantine_table(quarantine))
 
 
 def _parse_line(raw: bytes) -> tuple[str, str, str] | None:
-    if len(raw) > MAX_LINE_BYTES:
-        return None
     try:
         value = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
@@ -104,9 +97,31 @@ def _parse_line(raw: bytes) -> tuple[str, str, str] | None:
     return fields  # type: ignore[return-value]
 
 
-def count_log_lines(log_path: Path) -> list[int]:
-    """Numbers of the non-empty lines, read independently of the audit so the two can be reconciled."""
+def iter_log_lines(log_path: Path) -> Iterator[tuple[int, bytes, int]]:
+    """(line number, first MAX_LINE_BYTES + 1 bytes, full length) of each non-empty line.
+
+    Memory stays bounded whatever the file holds: an enormous line is measured, not loaded.
+    """
     if not log_path.is_file():
-        return []
+        return
     with open(log_path, "rb") as handle:
-        return [n for n, raw in enumerate(handle, start=1) if raw.strip()]
+        line_no = 0
+        while True:
+            head = handle.readline(MAX_LINE_BYTES + 1)
+            if not head:
+                return
+            line_no += 1
+            length = len(head)
+            if len(head) > MAX_LINE_BYTES and not head.endswith(b"\n"):
+                while True:
+                    rest = handle.readline(1 << 20)
+                    length += len(rest)
+                    if not rest or rest.endswith(b"\n"):
+                        break
+            if head.strip():
+                yield line_no, head, length
+
+
+def count_log_lines(log_path: Path) -> list[int]:
+    """Numbers of the non-empty lines, for reconciling the audit's statuses against."""
+    return [line_no for line_no, _, _ in iter_log_lines(log_path)]

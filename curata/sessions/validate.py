@@ -75,6 +75,10 @@ def validate_session(
     """Runs every session rule on `folder`; never raises for bad input, only for a broken disk."""
     limits = limits or DEFAULT_LIMITS
     outcome = SessionOutcome(folder=folder.name)
+    if folder.is_symlink():
+        detail = f"links to {os.readlink(folder)!r}"
+        outcome.violations.append(Violation(rules.FOLDER_IS_LINK, _rel(folder, data_root), detail))
+        return outcome
     newest, _, _ = newest_mtime_and_size(folder)
     if now - newest < limits.settle_seconds:
         outcome.deferred_reason = (
@@ -85,6 +89,9 @@ def validate_session(
         outcome.accepted = _accept(folder, data_root, pseudonym_key, limits)
     except _Refused as refused:
         outcome.violations.append(refused.violation)
+    except OSError as exc:  # one unreadable file must not cost the rest of the batch
+        where = _rel(Path(exc.filename), data_root) if exc.filename else _rel(folder, data_root)
+        outcome.violations.append(Violation(rules.UNREADABLE, where, f"{type(exc).__name__}: {exc.strerror}"))
     return outcome
 
 

@@ -1,0 +1,43 @@
+"""Timing helpers shared by the benchmarks: best-of-N wall time and peak RSS of a call."""
+
+from __future__ import annotations
+
+import json
+import platform
+import resource
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+def best_of(repeats: int, fn: Callable[[], object]) -> float:
+    """Smallest wall time of `repeats` calls: the least noisy estimate on a shared machine."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def machine() -> dict[str, str]:
+    import os
+
+    return {"python": platform.python_version(), "cpus": str(os.cpu_count()), "machine": platform.machine()}
+
+
+def write_results(name: str, results: dict, table: str) -> Path:
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    payload = {"benchmark": name, "measured_at": stamp, "machine": machine(), **results}
+    (RESULTS / f"{name}.json").write_text(json.dumps(payload, indent=2))
+    md = RESULTS / f"{name}.md"
+    md.write_text(f"# {name}\n\nMeasured {stamp} on {machine()}.\n\n{table}\n")
+    return md

@@ -1,0 +1,85 @@
+"""Checks that must fail: a dropped record, out-of-order duplicates; and deferred folders picked up later."""
+
+import os
+import time
+from datetime import timedelta
+
+import pytest
+from dagster import DagsterInstance
+
+from curata.sessions import batch
+from curata.warehouse import Warehouse
+from tests.conftest import DAY, later
+from tests.dagster_helpers import check_results, definitions_for, ingest, materialized, publish
+
+DAY_KEY = DAY.date().isoformat()
+
+
+def test_dropped_record_fails_reconciliation_and_blocks_the_export(root, make_session, monkeypatch):
+    for i in range(3):
+        make_session(ts=later(i), seed=10 + i)
+    real = batch.validate_partition
+
+    def lossy(*args, **kwargs):
+        result = real(*args, **kwargs)
+        return batch.PartitionResult(result.accepted.slice(1), result.quarantined, result.deferred)
+
+    monkeypatch.setattr("assets.sessions.validate_partition", lossy)
+    defs = definitions_for(root, monkeypatch)
+    instance = DagsterInstance.ephemeral()
+    result = ingest(defs, DAY_KEY, instance)
+    assert check_results(result)["reconciles_with_raw"] is False
+    assert not result.success  # a failed blocking check fails the run
+
+    published = publish(defs, instance)
+    assert check_results(published)["every_partition_reconciles"] is False
+    assert "edit_triplets" not in materialized(published)
+    assert not (root.exports / "edit_triplets").exists()
+
+
+def test_deferred_folder_is_picked_up_by_a_later_run(root, make_session, monkeypatch):
+    make_session(ts=later(0), seed=1)
+    pending = make_session(ts=later(5), seed=2, settled=False)
+    defs = definitions_for(root, monkeypatch)
+    instance = DagsterInstance.ephemeral()
+    assert ingest(defs, DAY_KEY, instance).success
+    store = Warehouse(root.warehouse)
+    assert store.read("deferred_sessions", DAY_KEY).column("session_folder").to_pylist() == [pending.folder.name]
+    assert store.read("validated_sessions", DAY_KEY).num_rows == 1
+
+    old = time.time() - 3600
+    for path in [*pending.folder.iterdir(), pending.folder]:
+        os.utime(path, (old, old))
+    assert ingest(defs, DAY_KEY, instance).success
+    assert store.read("deferred_sessions", DAY_KEY).num_rows == 0
+    assert store.read("validated_sessions", DAY_KEY).num_rows == 2
+
+
+def test_duplicates_from_out_of_order_partitions_stop_the_export(root, make_session, monkeypatch):
+    first = make_session(ts=DAY, seed=3)
+    copy = make_session(ts=DAY + timedelta(days=1), seed=3)
+    assert first.original.read_bytes() == copy.original.read_bytes()
+    defs = definitions_for(root, monkeypatch)
+    instance = DagsterInstance.ephemeral()
+    assert ingest(defs, (DAY + timedelta(days=1)).date().isoformat(), instance).success
+    assert ingest(defs, DAY_KEY, instance).success  # the earlier day, validated last
+    result = publish(defs, instance)
+    assert not result.success
+    failure = next(e for e in result.all_events if e.is_step_failure)
+    cause = failure.step_failure_data.error.cause
+    assert cause.cls_name == "DuplicateAcrossPartitions" and "re-materialize" in cause.message
+
+    # Re-running the later day quarantines the copy, and the export goes through.
+    assert ingest(defs, (DAY + timedelta(days=1)).date().isoformat(), instance).success
+    assert publish(defs, instance).success
+
+
+@pytest.mark.parametrize("missing", ["session_quarantine", "deferred_sessions"])
+def test_health_fails_when_an_outcome_table_is_lost(root, make_session, monkeypatch, missing):
+    make_session()
+    defs = definitions_for(root, monkeypatch)
+    instance = DagsterInstance.ephemeral()
+    assert ingest(defs, DAY_KEY, instance).success
+    (root.warehouse / missing / f"{DAY_KEY}.parquet").unlink()
+    result = defs.resolve_job_def("nightly_health").execute_in_process(instance=instance, raise_on_error=False)
+    assert check_results(result)["every_partition_reconciles"] is False
