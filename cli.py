@@ -35,11 +35,12 @@ def prepare_environment(data_root: Path) -> Path:
 
 
 def generate_sample(args: argparse.Namespace) -> int:
+    from curata.sample.projects import generate_projects
     from curata.sample.sessions import generate_sessions
 
     root = DataRoot(Path(args.root).resolve()).ensure()
     width, height = (int(v) for v in args.image_size.split("x"))
-    truth = generate_sessions(
+    sessions = generate_sessions(
         root,
         n_sessions=args.sessions,
         days=args.days,
@@ -47,7 +48,16 @@ def generate_sample(args: argparse.Namespace) -> int:
         defect_rate=args.defect_rate,
         image_size=(width, height),
     )
-    print(json.dumps(truth.summary(), indent=2))
+    projects = generate_projects(
+        root,
+        n_projects=args.projects,
+        groups_per_project=args.groups,
+        seed=args.seed,
+        image_size=(max(32, width // 4), max(24, height // 4)),
+        defects=args.defect_rate > 0,
+    )
+    summary = {"sessions": sessions.summary(), "projects": {k: v["summary"] for k, v in projects["projects"].items()}}
+    print(json.dumps(summary, indent=2))
     return 0
 
 
@@ -96,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--days", type=int, default=5)
         p.add_argument("--seed", type=int, default=7)
         p.add_argument("--defect-rate", type=float, default=0.35)
-        p.add_argument("--image-size", default="1024x768")
+        p.add_argument("--image-size", default="1024x768", help="session images; project stages are 1/4 of it")
+        p.add_argument("--projects", type=int, default=3)
+        p.add_argument("--groups", type=int, default=24, help="stage groups per project")
         p.set_defaults(func=func)
     p = sub.add_parser("ui", help="open the Dagster UI on 127.0.0.1 with sensors and schedules running")
     p.add_argument("--port", type=int, default=3000)

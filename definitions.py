@@ -6,12 +6,14 @@ from dagster import Definitions, EnvVar
 
 from assets.exports import edit_triplets
 from assets.health import data_health_report
-from assets.jobs import ingest_sessions_job, nightly_health_job, publish_job
+from assets.jobs import historical_pairs_job, ingest_sessions_job, nightly_health_job, publish_job
+from assets.projects import historical_project_pairs
 from assets.sessions import raw_sessions, validated_session_outcomes
 from assets.training_log import training_log_audit
 from curata.layout import DataRoot
 from curata.privacy import PSEUDONYM_KEY_ENV
 from resources import CurataSettings, WarehouseIOManager
+from sensors.project_sensor import new_project_folders
 from sensors.schedules import nightly_health_schedule
 from sensors.session_sensor import new_session_folders
 
@@ -20,9 +22,16 @@ def build_definitions(data_root: str | None = None) -> Definitions:
     """Definitions over one data root (default: $CURATA_DATA_ROOT, else ./curata-data)."""
     root = data_root or DataRoot.from_env().root.as_posix()
     return Definitions(
-        assets=[raw_sessions, validated_session_outcomes, training_log_audit, edit_triplets, data_health_report],
-        jobs=[ingest_sessions_job, publish_job, nightly_health_job],
-        sensors=[new_session_folders],
+        assets=[
+            raw_sessions,
+            validated_session_outcomes,
+            training_log_audit,
+            edit_triplets,
+            data_health_report,
+            historical_project_pairs,
+        ],
+        jobs=[ingest_sessions_job, publish_job, nightly_health_job, historical_pairs_job],
+        sensors=[new_session_folders, new_project_folders],
         schedules=[nightly_health_schedule],
         resources={
             "curata": CurataSettings(data_root=root, pseudonym_key=EnvVar(PSEUDONYM_KEY_ENV)),

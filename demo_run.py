@@ -7,8 +7,10 @@ from pathlib import Path
 
 from dagster import DagsterInstance
 
+from assets.partitions import historical_projects
 from curata.layout import DataRoot
-from curata.sample.compare import ground_truth_mismatches
+from curata.projects.discovery import list_projects
+from curata.sample.compare import ground_truth_mismatches, project_mismatches
 from curata.sessions.inventory import list_session_folders
 from curata.warehouse import Warehouse
 
@@ -26,6 +28,16 @@ def run_demo(root: Path) -> int:
     for day in days:  # in order, so a repeated session is quarantined in the later day
         result = ingest.execute_in_process(partition_key=day, instance=instance, raise_on_error=False, run_config=QUIET)
         print(f"ingest {day}: {'ok' if result.success else 'FAILED'}")
+        if not result.success:
+            return 1
+    projects = list_projects(layout.projects)
+    instance.add_dynamic_partitions(historical_projects.name, projects)
+    mine = defs.resolve_job_def("historical_pairs")
+    for project in projects:  # what the backfill does: one run per project
+        result = mine.execute_in_process(
+            partition_key=project, instance=instance, raise_on_error=False, run_config=QUIET
+        )
+        print(f"historical pairs {project}: {'ok' if result.success else 'FAILED'}")
         if not result.success:
             return 1
     publish = defs.resolve_job_def("publish_datasets").execute_in_process(
@@ -55,6 +67,18 @@ def print_summary(report: dict, export: dict) -> None:
     )
     for rule, n in log["quarantined_by_rule"].items():
         print(f"  quarantined {n:3d}  {rule}")
+    projects = report["projects"]
+    print(
+        f"historical projects: {projects['projects']} projects, {projects['groups']} groups -> {projects['pairs']} "
+        f"pairs, {projects['anomalies']} anomalies (a lower stage won), {projects['groups_none_kept']} none kept"
+    )
+    for project, stats in projects["per_project"].items():
+        print(
+            f"  {project:14s} groups {stats['groups']:3d}  pairs {stats['pairs']:3d}  anomalies {stats['anomalies']:2d}"
+            f"  rate {stats['anomaly_rate']:.1%}  strays {stats['stray_files']}  none kept {stats['groups_none_kept']}"
+        )
+    for rule, n in projects["quarantined_by_rule"].items():
+        print(f"  quarantined {n:3d}  {rule}")
     print(
         f"edit_triplets: {export['train_rows'].value} train + {export['validation_rows'].value} validation rows "
         f"at {export['path'].value}"
@@ -66,10 +90,16 @@ def compare_with_ground_truth(layout: DataRoot, report: dict) -> int:
     if not truth_file.exists():
         print("no ground truth in this data root; nothing to compare")
         return 0
-    problems = ground_truth_mismatches(truth_file, Warehouse(layout.warehouse))
+    warehouse = Warehouse(layout.warehouse)
+    problems = ground_truth_mismatches(truth_file, warehouse)
+    if (layout.ground_truth / "projects.json").exists():
+        problems += project_mismatches(layout.ground_truth / "projects.json", warehouse)
     if problems:
         print(f"\nground truth MISMATCH on {len(problems)} records:")
         print("\n".join(f"  {p}" for p in problems[:30]))
         return 1
-    print("\nground truth: every session folder and log line has the expected outcome and rule")
+    print(
+        "\nground truth: every session folder and log line has the expected outcome and rule; "
+        "every project's pairs, anomalies, groups and quarantine match"
+    )
     return 0

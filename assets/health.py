@@ -9,13 +9,20 @@ from dagster import (
     asset,
 )
 
-from curata.health import session_health, write_report
+from curata.health import project_health, session_health, write_report
 from resources import CurataSettings
 
 
 @asset(
     group_name="health",
-    deps=["validated_sessions", "session_quarantine", "deferred_sessions", "training_log_lines"],
+    deps=[
+        "validated_sessions",
+        "session_quarantine",
+        "deferred_sessions",
+        "training_log_lines",
+        "project_stats",
+        "project_quarantine",
+    ],
     kinds={"python"},
     check_specs=[
         # Blocking: the export reads every partition, so no export while any of them fails to reconcile.
@@ -35,6 +42,7 @@ from resources import CurataSettings
 def data_health_report(context: AssetExecutionContext, curata: CurataSettings) -> MaterializeResult:
     """The validation report of the source document, written nightly as JSON and text."""
     report = session_health(curata.warehouse, curata.layout.sessions)
+    report["projects"] = project_health(curata.warehouse)
     json_path, text_path = write_report(curata.layout.reports, report)
     s = report["sessions"]
     context.log.info(text_path.read_text())

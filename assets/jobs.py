@@ -21,3 +21,9 @@ nightly_health_job = define_asset_job(
     selection=AssetSelection.assets("training_log_lines", "training_log_quarantine", "data_health_report"),
     description="Re-run the integrity checks over every stored partition and write the health summary.",
 )
+
+historical_pairs_job = define_asset_job(
+    "historical_pairs",
+    selection=AssetSelection.assets("historical_groups", "historical_pairs", "project_quarantine", "project_stats"),
+    description="Mine one finished project's chosen-versus-rejected pairs; backfill it over every project.",
+)

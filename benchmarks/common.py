@@ -24,6 +24,10 @@ def best_of(repeats: int, fn: Callable[[], object]) -> float:
 
 
 def peak_rss_mib() -> float:
+    """This process's own peak RSS (VmHWM); ru_maxrss would carry the parent's over fork and exec."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
@@ -41,3 +45,21 @@ def write_results(name: str, results: dict, table: str) -> Path:
     md = RESULTS / f"{name}.md"
     md.write_text(f"# {name}\n\nMeasured {stamp} on {machine()}.\n\n{table}\n")
     return md
+
+
+def run_step(module: str, step: str, *args: str) -> dict:
+    """Runs `python -m module --step step` in a fresh process, so its peak memory is its own."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-m", module, "--step", step, *args], capture_output=True, text=True, check=True
+    )
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def step_result(fn: Callable[[], int]) -> None:
+    """Inside a step process: time `fn` and print seconds, items and peak RSS as one JSON line."""
+    start = time.perf_counter()
+    items = fn()
+    print(json.dumps({"seconds": time.perf_counter() - start, "items": items, "peak_rss_mib": peak_rss_mib()}))

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from curata.atomic import write_text_atomic
+from curata.projects.tables import PROJECT_STATS_SCHEMA
 from curata.quarantine import QUARANTINE_SCHEMA, counts_by_rule
 from curata.reconcile import reconcile
 from curata.sessions.inventory import list_session_folders
@@ -78,6 +79,21 @@ def session_health(warehouse: Warehouse, sessions_dir: Path) -> dict:
     }
 
 
+def project_health(warehouse: Warehouse) -> dict:
+    """Per-project statistics of the historical pairs, and what their quarantine holds."""
+    stats = warehouse.read_partitions("project_stats", schema=PROJECT_STATS_SCHEMA).to_pylist()
+    quarantine = warehouse.read_partitions("project_quarantine", schema=QUARANTINE_SCHEMA).to_pylist()
+    return {
+        "projects": len(stats),
+        "groups": sum(s["groups"] for s in stats),
+        "pairs": sum(s["pairs"] for s in stats),
+        "anomalies": sum(s["anomalies"] for s in stats),
+        "groups_none_kept": sum(s["groups_none_kept"] for s in stats),
+        "quarantined_by_rule": counts_by_rule(quarantine),
+        "per_project": {s["project"]: {k: v for k, v in s.items() if k != "project"} for s in stats},
+    }
+
+
 def render_text(report: dict) -> str:
     """The report a person reads, in the shape of the source document's validation report."""
     s, log = report["sessions"], report["training_log"]
@@ -90,7 +106,15 @@ def render_text(report: dict) -> str:
         f"Training log: {log['lines']} lines -> {log['consistent']} consistent, {log['pending']} pending, "
         f"{log['quarantined']} quarantined",
     ]
+    projects = report.get("projects")
+    if projects:
+        lines.append(
+            f"Historical projects: {projects['projects']} projects, {projects['groups']} groups -> "
+            f"{projects['pairs']} pairs, {projects['anomalies']} anomalies, {projects['groups_none_kept']} none kept"
+        )
     warnings = [f"   - {n} sessions quarantined: {rule}" for rule, n in s["quarantined_by_rule"].items()]
+    if projects:
+        warnings += [f"   - {n} project records quarantined: {r}" for r, n in projects["quarantined_by_rule"].items()]
     warnings += [f"   - {n} log lines quarantined: {rule}" for rule, n in log["quarantined_by_rule"].items()]
     if s["deferred"]:
         warnings.append(

@@ -178,3 +178,25 @@ LOG_DUPLICATE = _r(
     "a session appears twice in training-log.jsonl",
     "The app logged the session twice; remove the repeated line.",
 )
+
+# Historical projects (003_5e4f6244ba11384c.txt)
+PROJECT_STRAY_FILE = _r(
+    "project.stray_file",
+    "a file in the sandbox or winners folder belongs to no group (name is not YYYYMMDD_HHMMSS_stageN.ext)",
+    "Rename it to the stage pattern if it is a generated stage, or move it out of the project folders.",
+)
+PROJECT_TWO_WINNERS = _r(
+    "project.group_two_winners",
+    "two or more winners match one group",
+    "Keep only the image that was really chosen in the project root; the detail names the candidates.",
+)
+PROJECT_WINNER_WITHOUT_GROUP = _r(
+    "project.winner_without_group",
+    "a winner matches no sandbox group, by name or by content",
+    "The sandbox lost the stages of this group, or the winner was edited (not a lossless copy).",
+)
+PROJECT_UNREADABLE = _r(
+    "project.unreadable_image",
+    "an image in the project could not be read or decoded for content matching",
+    "Restore the file; the detail names the error.",
+)

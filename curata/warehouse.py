@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import quote, unquote
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -11,7 +12,7 @@ import pyarrow.parquet as pq
 from curata.atomic import write_with
 
 UNPARTITIONED = "_all"
-_SAFE = re.compile(r"^[A-Za-z0-9_.=-]+$")
+_SAFE = re.compile(r"^[A-Za-z0-9_.=%-]+$")
 
 
 class Warehouse:
@@ -19,7 +20,8 @@ class Warehouse:
         self.root = Path(root)
 
     def path(self, table: str, partition: str | None = None) -> Path:
-        key = partition or UNPARTITIONED
+        """Partition keys are percent-encoded, so a project named "a b/c" gets a file of its own."""
+        key = quote(partition, safe="") if partition else UNPARTITIONED
         for part in (table, key):
             if not _SAFE.match(part) or part.startswith("."):
                 raise ValueError(f"unsafe warehouse name {part!r}")
@@ -40,7 +42,7 @@ class Warehouse:
         folder = self.root / table
         if not folder.is_dir():
             return []
-        return sorted(p.stem for p in folder.glob("*.parquet") if not p.name.startswith("."))
+        return sorted(unquote(p.stem) for p in folder.glob("*.parquet") if not p.name.startswith("."))
 
     def read_partitions(
         self,

@@ -22,6 +22,8 @@ class CurataSettings(ConfigurableResource):
     max_pixels: int = DEFAULT_MAX_PIXELS
     validation_workers: int = 0  # threads per partition; 0 = one per CPU
     validation_fraction: float = 0.1
+    anomaly_rate_low: float = 0.0  # per-project share of groups where a lower stage won; a warning outside
+    anomaly_rate_high: float = 0.4
 
     @property
     def layout(self) -> DataRoot:

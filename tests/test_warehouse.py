@@ -38,3 +38,11 @@ def test_published_folders_are_never_overwritten(tmp_path):
     (tmp_path / "target").mkdir()
     with pytest.raises(FileExistsError):
         publish_folder(tmp_path / "staging", tmp_path / "target")
+
+
+def test_partition_keys_with_spaces_and_slashes_round_trip(tmp_path):
+    wh = Warehouse(tmp_path)
+    wh.write("t", pa.table({"x": [1]}), "harbor lofts/2025")
+    assert wh.partitions("t") == ["harbor lofts/2025"]
+    assert wh.read("t", "harbor lofts/2025").num_rows == 1
+    assert [p.parent for p in (tmp_path / "t").iterdir()] == [tmp_path / "t"]

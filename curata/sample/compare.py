@@ -53,3 +53,35 @@ def ground_truth_mismatches(truth_file: Path, warehouse: Warehouse) -> list[str]
             problems.append(f"log line {line['line_no']}: expected {line['expected']} {line['rule']}, got {got}")
     problems += [f"log line {k}: not in ground truth, got {v}" for k, v in lines.items()]
     return problems
+
+
+def project_mismatches(truth_file: Path, warehouse: Warehouse) -> list[str]:
+    """Pairs, anomalies, group outcomes and quarantine rows of every project, against the ground truth."""
+    truth = json.loads(truth_file.read_text())["projects"]
+    problems: list[str] = []
+    stored = set(warehouse.partitions("historical_pairs"))
+    for project, expected in truth.items():
+        if project not in stored:
+            problems.append(f"project {project}: never mined")
+            continue
+        pairs = sorted(
+            [p["chosen_path"], p["rejected_path"], p["anomaly"]]
+            for p in warehouse.read("historical_pairs", project).to_pylist()
+        )
+        if pairs != sorted(expected["pairs"]):
+            problems.append(f"project {project}: pairs differ ({len(pairs)} vs {len(expected['pairs'])} expected)")
+        groups = {g["group_key"]: g for g in warehouse.read("historical_groups", project).to_pylist()}
+        for key, g in expected["groups"].items():
+            got = groups.get(key)
+            if got is None or (got["outcome"], got["chosen_path"], got["anomaly"]) != (
+                g["outcome"],
+                g["chosen"],
+                g["anomaly"],
+            ):
+                problems.append(f"project {project} group {key}: expected {g}, got {got}")
+        quarantined = sorted(
+            (q["record_id"], q["rule_id"]) for q in warehouse.read("project_quarantine", project).to_pylist()
+        )
+        if quarantined != sorted((q[0], q[1]) for q in expected["quarantine"]):
+            problems.append(f"project {project}: quarantine differs: {quarantined}")
+    return problems

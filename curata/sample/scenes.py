@@ -45,22 +45,28 @@ def render_house(seed: int, size: tuple[int, int] = (1024, 768), style: str = "o
     img = Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8))
 
     draw = ImageDraw.Draw(img)
+    px = w / 1024  # every absolute length below is for a 1024 px wide image
     hx0, hx1 = int(w * rng.uniform(0.15, 0.3)), int(w * rng.uniform(0.7, 0.85))
     hy0 = int(h * rng.uniform(0.3, 0.4))
-    draw.rectangle([hx0, hy0, hx1, horizon + 10], fill=palette["wall"])
+    draw.rectangle([hx0, hy0, hx1, horizon + int(10 * px)], fill=palette["wall"])
     peak = int(hy0 - h * rng.uniform(0.12, 0.2))
-    draw.polygon([(hx0 - 30, hy0), ((hx0 + hx1) // 2, peak), (hx1 + 30, hy0)], fill=palette["roof"])
+    draw.polygon([(hx0 - int(30 * px), hy0), ((hx0 + hx1) // 2, peak), (hx1 + int(30 * px), hy0)], fill=palette["roof"])
     n_windows = int(rng.integers(2, 5))
     ww = (hx1 - hx0) // (n_windows * 2 + 1)
     for i in range(n_windows):
         x0 = hx0 + ww * (2 * i + 1)
+        top = hy0 + int(40 * px)
         draw.rectangle(
-            [x0, hy0 + 40, x0 + ww, hy0 + 40 + int(ww * 1.2)], fill=(60, 80, 100), outline=palette["trim"], width=6
+            [x0, top, x0 + ww, top + int(ww * 1.2)],
+            fill=(60, 80, 100),
+            outline=palette["trim"],
+            width=max(1, int(6 * px)),
         )
     door_x = (hx0 + hx1) // 2 - ww // 2
-    draw.rectangle([door_x, horizon - int(ww * 2), door_x + ww, horizon + 10], fill=palette["trim"])
+    draw.rectangle([door_x, horizon - int(ww * 2), door_x + ww, horizon + int(10 * px)], fill=palette["trim"])
     for _ in range(int(rng.integers(2, 6))):
-        cx, cy, r = int(rng.uniform(0, w)), int(rng.uniform(horizon - 40, h)), int(rng.uniform(20, 70))
+        cx, cy = int(rng.uniform(0, w)), int(rng.uniform(horizon - 40 * px, h))
+        r = int(rng.uniform(20, 70) * px)
         draw.ellipse(
             [cx - r, cy - r, cx + r, cy + r], fill=tuple(int(c) for c in rng.uniform([20, 60, 20], [60, 110, 50]))
         )
