@@ -27,10 +27,16 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch
     assert [p.name for p in (tmp_path / "t").iterdir()] == ["_all.parquet"]
 
 
-@pytest.mark.parametrize("name", ["../escape", ".hidden", "a/b"])
-def test_unsafe_names_are_refused(tmp_path, name):
+@pytest.mark.parametrize("partition", ["..", ".hidden"])
+def test_unsafe_partition_keys_are_refused(tmp_path, partition):
     with pytest.raises(ValueError):
-        Warehouse(tmp_path).path("t", name)
+        Warehouse(tmp_path).path("t", partition)
+
+
+@pytest.mark.parametrize("table", ["../escape", "a/b", ".t"])
+def test_unsafe_table_names_are_refused(tmp_path, table):
+    with pytest.raises(ValueError):
+        Warehouse(tmp_path).path(table)
 
 
 def test_published_folders_are_never_overwritten(tmp_path):
