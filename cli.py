@@ -35,6 +35,7 @@ def prepare_environment(data_root: Path) -> Path:
 
 
 def generate_sample(args: argparse.Namespace) -> int:
+    from curata.sample.curation import generate_curation
     from curata.sample.projects import generate_projects
     from curata.sample.sessions import generate_sessions
 
@@ -56,7 +57,18 @@ def generate_sample(args: argparse.Namespace) -> int:
         image_size=(max(32, width // 4), max(24, height // 4)),
         defects=args.defect_rate > 0,
     )
-    summary = {"sessions": sessions.summary(), "projects": {k: v["summary"] for k, v in projects["projects"].items()}}
+    curation = generate_curation(
+        root,
+        n_sets=args.curation_sets,
+        seed=args.seed,
+        image_size=(max(32, width // 4), max(24, height // 4)),
+        defects=args.defect_rate > 0,
+    )
+    summary = {
+        "sessions": sessions.summary(),
+        "projects": {k: v["summary"] for k, v in projects["projects"].items()},
+        "curation": curation["summary"],
+    }
     print(json.dumps(summary, indent=2))
     return 0
 
@@ -109,6 +121,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--image-size", default="1024x768", help="session images; project stages are 1/4 of it")
         p.add_argument("--projects", type=int, default=3)
         p.add_argument("--groups", type=int, default=24, help="stage groups per project")
+        p.add_argument("--curation-sets", type=int, default=40, help="image groups in the curation logs")
         p.set_defaults(func=func)
     p = sub.add_parser("ui", help="open the Dagster UI on 127.0.0.1 with sensors and schedules running")
     p.add_argument("--port", type=int, default=3000)

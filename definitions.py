@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dagster import Definitions, EnvVar
 
+from assets.curation import curation_outcomes
 from assets.exports import edit_triplets
 from assets.health import data_health_report
-from assets.jobs import historical_pairs_job, ingest_sessions_job, nightly_health_job, publish_job
+from assets.jobs import curation_job, historical_pairs_job, ingest_sessions_job, nightly_health_job, publish_job
 from assets.projects import historical_project_pairs
 from assets.sessions import raw_sessions, validated_session_outcomes
 from assets.training_log import training_log_audit
@@ -29,8 +30,9 @@ def build_definitions(data_root: str | None = None) -> Definitions:
             edit_triplets,
             data_health_report,
             historical_project_pairs,
+            curation_outcomes,
         ],
-        jobs=[ingest_sessions_job, publish_job, nightly_health_job, historical_pairs_job],
+        jobs=[ingest_sessions_job, publish_job, nightly_health_job, historical_pairs_job, curation_job],
         sensors=[new_session_folders, new_project_folders],
         schedules=[nightly_health_schedule],
         resources={

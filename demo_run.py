@@ -10,7 +10,7 @@ from dagster import DagsterInstance
 from assets.partitions import historical_projects
 from curata.layout import DataRoot
 from curata.projects.discovery import list_projects
-from curata.sample.compare import ground_truth_mismatches, project_mismatches
+from curata.sample.compare import curation_mismatches, ground_truth_mismatches, project_mismatches
 from curata.sessions.inventory import list_session_folders
 from curata.warehouse import Warehouse
 
@@ -40,6 +40,12 @@ def run_demo(root: Path) -> int:
         print(f"historical pairs {project}: {'ok' if result.success else 'FAILED'}")
         if not result.success:
             return 1
+    curation = defs.resolve_job_def("validate_curation_logs").execute_in_process(
+        instance=instance, raise_on_error=False, run_config=QUIET
+    )
+    print(f"curation logs: {'ok' if curation.success else 'FAILED'}")
+    if not curation.success:
+        return 1
     publish = defs.resolve_job_def("publish_datasets").execute_in_process(
         instance=instance, raise_on_error=False, run_config=QUIET
     )
@@ -79,6 +85,11 @@ def print_summary(report: dict, export: dict) -> None:
         )
     for rule, n in projects["quarantined_by_rule"].items():
         print(f"  quarantined {n:3d}  {rule}")
+    for log, c in report["curation"].items():
+        recovered = f" ({c['recovered']} with (0, 0) sizes recovered)" if log == "select_crop_log.csv" else ""
+        print(f"{log}: {c['rows']} rows -> accepted {c['accepted']}{recovered}, quarantined {c['quarantined']}")
+        for rule, n in c["quarantined_by_rule"].items():
+            print(f"  quarantined {n:3d}  {rule}")
     print(
         f"edit_triplets: {export['train_rows'].value} train + {export['validation_rows'].value} validation rows "
         f"at {export['path'].value}"
@@ -94,12 +105,14 @@ def compare_with_ground_truth(layout: DataRoot, report: dict) -> int:
     problems = ground_truth_mismatches(truth_file, warehouse)
     if (layout.ground_truth / "projects.json").exists():
         problems += project_mismatches(layout.ground_truth / "projects.json", warehouse)
+    if (layout.ground_truth / "curation.json").exists():
+        problems += curation_mismatches(layout.ground_truth / "curation.json", warehouse)
     if problems:
         print(f"\nground truth MISMATCH on {len(problems)} records:")
         print("\n".join(f"  {p}" for p in problems[:30]))
         return 1
     print(
         "\nground truth: every session folder and log line has the expected outcome and rule; "
-        "every project's pairs, anomalies, groups and quarantine match"
+        "every project's pairs, anomalies, groups and quarantine match; every curation log row matches"
     )
     return 0

@@ -9,7 +9,7 @@ from dagster import (
     asset,
 )
 
-from curata.health import project_health, session_health, write_report
+from curata.health import curation_health, project_health, session_health, write_report
 from resources import CurataSettings
 
 
@@ -22,6 +22,9 @@ from resources import CurataSettings
         "training_log_lines",
         "project_stats",
         "project_quarantine",
+        "validated_selections",
+        "validated_crops",
+        "curation_quarantine",
     ],
     kinds={"python"},
     check_specs=[
@@ -43,6 +46,7 @@ def data_health_report(context: AssetExecutionContext, curata: CurataSettings) -
     """The validation report of the source document, written nightly as JSON and text."""
     report = session_health(curata.warehouse, curata.layout.sessions)
     report["projects"] = project_health(curata.warehouse)
+    report["curation"] = curation_health(curata.warehouse)
     json_path, text_path = write_report(curata.layout.reports, report)
     s = report["sessions"]
     context.log.info(text_path.read_text())

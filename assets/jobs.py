@@ -18,7 +18,14 @@ publish_job = define_asset_job(
 
 nightly_health_job = define_asset_job(
     "nightly_health",
-    selection=AssetSelection.assets("training_log_lines", "training_log_quarantine", "data_health_report"),
+    selection=AssetSelection.assets(
+        "training_log_lines",
+        "training_log_quarantine",
+        "validated_selections",
+        "validated_crops",
+        "curation_quarantine",
+        "data_health_report",
+    ),
     description="Re-run the integrity checks over every stored partition and write the health summary.",
 )
 
@@ -26,4 +33,10 @@ historical_pairs_job = define_asset_job(
     "historical_pairs",
     selection=AssetSelection.assets("historical_groups", "historical_pairs", "project_quarantine", "project_stats"),
     description="Mine one finished project's chosen-versus-rejected pairs; backfill it over every project.",
+)
+
+curation_job = define_asset_job(
+    "validate_curation_logs",
+    selection=AssetSelection.assets("validated_selections", "validated_crops", "curation_quarantine"),
+    description="Validate the selection and crop logs: accept, recover (0, 0) sizes, or quarantine each row.",
 )

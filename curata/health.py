@@ -94,6 +94,23 @@ def project_health(warehouse: Warehouse) -> dict:
     }
 
 
+def curation_health(warehouse: Warehouse) -> dict:
+    """Per curation log: rows, accepted, recovered (sizes logged as (0, 0)) and quarantined by rule."""
+    out: dict[str, dict] = {}
+    quarantine = warehouse.read("curation_quarantine").to_pylist() if warehouse.exists("curation_quarantine") else []
+    for log, table in (("selection_only_log.csv", "validated_selections"), ("select_crop_log.csv", "validated_crops")):
+        rows = warehouse.read(table).to_pylist() if warehouse.exists(table) else []
+        refused = [q for q in quarantine if q["partition"] == log]
+        out[log] = {
+            "rows": len(rows) + len(refused),
+            "accepted": len(rows),
+            "recovered": sum(any(r.get("sizes_recovered") or []) for r in rows),
+            "quarantined": len(refused),
+            "quarantined_by_rule": counts_by_rule(refused),
+        }
+    return out
+
+
 def render_text(report: dict) -> str:
     """The report a person reads, in the shape of the source document's validation report."""
     s, log = report["sessions"], report["training_log"]
@@ -112,7 +129,14 @@ def render_text(report: dict) -> str:
             f"Historical projects: {projects['projects']} projects, {projects['groups']} groups -> "
             f"{projects['pairs']} pairs, {projects['anomalies']} anomalies, {projects['groups_none_kept']} none kept"
         )
+    for log_name, c in report.get("curation", {}).items():
+        lines.append(
+            f"{log_name}: {c['rows']} rows -> {c['accepted']} accepted ({c['recovered']} with sizes recovered from the "
+            f"image header), {c['quarantined']} quarantined"
+        )
     warnings = [f"   - {n} sessions quarantined: {rule}" for rule, n in s["quarantined_by_rule"].items()]
+    for log_name, c in report.get("curation", {}).items():
+        warnings += [f"   - {n} {log_name} rows quarantined: {rule}" for rule, n in c["quarantined_by_rule"].items()]
     if projects:
         warnings += [f"   - {n} project records quarantined: {r}" for r, n in projects["quarantined_by_rule"].items()]
     warnings += [f"   - {n} log lines quarantined: {rule}" for rule, n in log["quarantined_by_rule"].items()]

@@ -7,6 +7,7 @@ import io
 import struct
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 from PIL import Image
 
@@ -65,13 +66,15 @@ def declared_size(head: bytes) -> tuple[int, int] | None:
     return None
 
 
-def header_size(data: bytes) -> tuple[int, int]:
-    """Cheapest faithful size: our header reader, else Pillow's lazy open (reads the header only)."""
-    size = declared_size(data[:_HEADER_BYTES])
-    if size is not None:
-        return size
-    with Image.open(io.BytesIO(data)) as img:
-        return img.size
+def read_header_size(path: Path) -> tuple[int, int]:
+    """Width and height of an image file from its header alone; raises OSError if unreadable."""
+    with open(path, "rb") as handle:
+        size = declared_size(handle.read(_HEADER_BYTES))
+        if size is not None:
+            return size
+        handle.seek(0)
+        with Image.open(handle) as img:  # lazy: reads the header, decodes nothing
+            return img.size
 
 
 def inspect_image(

@@ -200,3 +200,80 @@ PROJECT_UNREADABLE = _r(
     "an image in the project could not be read or decoded for content matching",
     "Restore the file; the detail names the error.",
 )
+
+# Curation logs (002_357c048819baf7d6.txt)
+ROW_TRUNCATED = _r(
+    "curation.row_truncated",
+    "the last row was cut off mid-write (no line end, fields missing)",
+    "The logging tool crashed while writing; redo the decision or delete the partial line.",
+)
+ROW_MALFORMED = _r(
+    "curation.row_malformed",
+    "the row does not have the columns of any known tool version, or a field cannot be parsed",
+    "Compare the row with the canonical header in docs/curation.md; the detail names the field.",
+)
+CURATION_FILE_MISSING = _r(
+    "curation.file_missing",
+    "a logged image path resolves to no file under the data root, even by file name",
+    "Restore the image under the data root, or remove the row if the image was deleted on purpose.",
+)
+PATH_AMBIGUOUS = _r(
+    "curation.path_ambiguous",
+    "a logged path fits two or more files equally well (same name, same matching suffix)",
+    "Log paths relative to the data root; the detail lists the candidates. Nothing was guessed.",
+)
+CURATION_IMAGE_UNREADABLE = _r(
+    "curation.image_unreadable",
+    "a logged image exists but its header cannot be read",
+    "Re-export the image; the detail names the error.",
+)
+NEG_PATHS_MALFORMED = _r(
+    "selection.neg_paths_malformed",
+    "neg_paths is not a JSON list of paths",
+    'Write neg_paths as a JSON list, e.g. ["a.png", "b.png"] (quoted in the CSV).',
+)
+CHOSEN_AMONG_REJECTED = _r(
+    "selection.chosen_among_rejected",
+    "the chosen image is also listed among the rejected ones",
+    "A choice cannot reject itself; fix the tool that built the row.",
+)
+CHOSEN_INDEX_OUT_OF_RANGE = _r(
+    "crop.chosen_index_out_of_range",
+    "chosen_idx does not point at one of the group's images",
+    "chosen_idx is 0-based and must be below the number of image_k_path columns.",
+)
+CHOSEN_PATH_MISMATCH = _r(
+    "crop.chosen_path_mismatch",
+    "chosen_path is not the image that chosen_idx points at",
+    "One of the two is wrong; check the tool's index bookkeeping.",
+)
+SIZE_UNRECOVERABLE = _r(
+    "crop.size_unrecoverable",
+    "the image size was logged as (0, 0) or left out, and the image is gone, so it cannot be recovered",
+    "Restore the image file: the size is then read from its header on the next run.",
+)
+SIZE_DISAGREES = _r(
+    "crop.size_disagrees",
+    "the logged width and height disagree with the image file's header",
+    "The tool logged another image's size, or the file was replaced; the detail gives both sizes.",
+)
+BOX_NOT_NUMERIC = _r(
+    "crop.box_not_numeric",
+    "a crop coordinate is missing or not a number",
+    "crop_x1, crop_y1, crop_x2, crop_y2 are pixel numbers of the chosen image.",
+)
+BOX_PLACEHOLDER = _r(
+    "crop.box_placeholder",
+    "the crop box is a placeholder (0, 0, 1, 1 or the full frame) written by the historical extraction",
+    "Only log a crop when a person drew one; placeholders carry no crop information.",
+)
+BOX_DEGENERATE = _r(
+    "crop.box_degenerate",
+    "the crop box has zero or negative width or height",
+    "x2 must be greater than x1 and y2 greater than y1.",
+)
+BOX_OUTSIDE = _r(
+    "crop.box_outside_image",
+    "the crop box reaches outside the chosen image",
+    "Clamp the box to the image, or check the image size the tool used.",
+)

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from curata.images import DEFAULT_MAX_PIXELS, declared_size
+from curata.images import DEFAULT_MAX_PIXELS, declared_size, read_header_size
 from curata.projects.naming import IMAGE_EXTENSIONS, StageName, parse_stage_name
 
 
@@ -91,12 +91,6 @@ def pixel_digest(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[tupl
 
 def header_dims(path: Path) -> tuple[int, int] | None:
     try:
-        with open(path, "rb") as handle:
-            head = handle.read(1 << 16)
-        size = declared_size(head)
-        if size is None:
-            with Image.open(path) as img:
-                size = img.size
-        return size
+        return read_header_size(path)
     except (OSError, ValueError):
         return None

@@ -85,3 +85,25 @@ def project_mismatches(truth_file: Path, warehouse: Warehouse) -> list[str]:
         if quarantined != sorted((q[0], q[1]) for q in expected["quarantine"]):
             problems.append(f"project {project}: quarantine differs: {quarantined}")
     return problems
+
+
+def curation_mismatches(truth_file: Path, warehouse: Warehouse) -> list[str]:
+    """Every curation log row whose outcome, rule or size recovery differs from the ground truth."""
+    truth = json.loads(truth_file.read_text())
+    got: dict[str, tuple[str, str | None, bool]] = {}
+    for table in ("validated_selections", "validated_crops"):
+        for r in warehouse.read(table).to_pylist() if warehouse.exists(table) else []:
+            got[r["record_id"]] = ("accepted", None, any(r.get("sizes_recovered") or []))
+    quarantine = warehouse.read("curation_quarantine").to_pylist() if warehouse.exists("curation_quarantine") else []
+    for q in quarantine:
+        got[q["record_id"]] = ("quarantined", q["rule_id"], False)
+    problems = []
+    for log in ("selection_only_log.csv", "select_crop_log.csv"):
+        for row in truth.get(log, []):
+            key = f"{log}:{row['line_no']}"
+            expected = (row["expected"], row["rule"], row["recovered"])
+            actual = got.pop(key, ("missing", None, False))
+            if actual != expected:
+                problems.append(f"{key}: expected {expected}, got {actual}")
+    problems += [f"{k}: not in ground truth, got {v}" for k, v in got.items()]
+    return problems

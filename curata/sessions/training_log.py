@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 
 from curata import rules
+from curata.lines import iter_lines
 from curata.quarantine import quarantine_row, quarantine_table
 from curata.rules import Violation
 from curata.sessions.naming import parse_iso
 
 LOG_RECORD = "training_log_line"
-MAX_LINE_BYTES = 64 * 1024
 
 LOG_LINES_SCHEMA = pa.schema(
     [
@@ -58,10 +58,11 @@ def audit_training_log(
             )
         )
 
-    for line_no, raw, length in iter_log_lines(log_path):
-        entry = _parse_line(raw) if length <= MAX_LINE_BYTES else None
+    for line in iter_lines(log_path):
+        line_no = line.line_no
+        entry = None if line.too_long else _parse_line(line.head)
         if entry is None:
-            refuse(line_no, None, rules.LOG_MALFORMED, f"{length} bytes that are not a complete log entry")
+            refuse(line_no, None, rules.LOG_MALFORMED, f"{line.length} bytes that are not a complete log entry")
             continue
         session_id, timestamp, instruction = entry
         if session_id in seen:
@@ -97,31 +98,6 @@ def _parse_line(raw: bytes) -> tuple[str, str, str] | None:
     return fields  # type: ignore[return-value]
 
 
-def iter_log_lines(log_path: Path) -> Iterator[tuple[int, bytes, int]]:
-    """(line number, first MAX_LINE_BYTES + 1 bytes, full length) of each non-empty line.
-
-    Memory stays bounded whatever the file holds: an enormous line is measured, not loaded.
-    """
-    if not log_path.is_file():
-        return
-    with open(log_path, "rb") as handle:
-        line_no = 0
-        while True:
-            head = handle.readline(MAX_LINE_BYTES + 1)
-            if not head:
-                return
-            line_no += 1
-            length = len(head)
-            if len(head) > MAX_LINE_BYTES and not head.endswith(b"\n"):
-                while True:
-                    rest = handle.readline(1 << 20)
-                    length += len(rest)
-                    if not rest or rest.endswith(b"\n"):
-                        break
-            if head.strip():
-                yield line_no, head, length
-
-
 def count_log_lines(log_path: Path) -> list[int]:
     """Numbers of the non-empty lines, for reconciling the audit's statuses against."""
-    return [line_no for line_no, _, _ in iter_log_lines(log_path)]
+    return [line.line_no for line in iter_lines(log_path)]

@@ -1,0 +1,105 @@
+"""Selections and crops from the curation logs: validated, recovered where possible, or quarantined."""
+
+from collections.abc import Iterator
+
+import pyarrow as pa
+from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, AssetOut, Output, multi_asset
+
+from curata.curation.checks import crop_problems, path_format_problems
+from curata.curation.logs import CROP_LOG, SELECTION_LOG, record_ids, validate_log
+from curata.curation.paths import PathResolver
+from curata.quarantine import counts_by_rule, incomplete_quarantine_rows, quarantine_table
+from curata.reconcile import reconcile
+from resources import CurataSettings
+
+
+@multi_asset(
+    group_name="curation",
+    outs={
+        "validated_selections": AssetOut(kinds={"parquet"}, description="Chosen vs rejected images, paths normalised."),
+        "validated_crops": AssetOut(
+            kinds={"parquet"}, description="Crops in pixels and in [0, 1]; (0, 0) sizes recovered."
+        ),
+        "curation_quarantine": AssetOut(kinds={"parquet"}, description="Refused log rows: rule, line, detail, hint."),
+    },
+    check_specs=[
+        AssetCheckSpec(
+            "logs_reconcile",
+            asset="validated_crops",
+            blocking=True,
+            description="per log file: rows read = accepted + quarantined",
+        ),
+        AssetCheckSpec(
+            "crops_are_sound",
+            asset="validated_crops",
+            blocking=True,
+            description="positive sizes, normalised box inside [0, 1], no placeholder",
+        ),
+        AssetCheckSpec(
+            "paths_share_one_format",
+            asset="validated_crops",
+            blocking=True,
+            description="every path in both tables is POSIX and relative to the data root",
+        ),
+        AssetCheckSpec(
+            "quarantine_rows_actionable",
+            asset="curation_quarantine",
+            blocking=True,
+            description="every row names a known rule, a file, a detail and a hint",
+        ),
+    ],
+)
+def curation_outcomes(context: AssetExecutionContext, curata: CurataSettings) -> Iterator[Output | AssetCheckResult]:
+    layout = curata.layout
+    resolver = PathResolver(layout.root)
+    results = {
+        name: validate_log(layout.curation / name, f"curation/{name}", resolver) for name in (SELECTION_LOG, CROP_LOG)
+    }
+    selections, crops = results[SELECTION_LOG].accepted, results[CROP_LOG].accepted
+    quarantine = pa.concat_tables([r.quarantined for r in results.values()]) if results else quarantine_table([])
+    q_rows = quarantine.to_pylist()
+    recovered = sum(any(flags) for flags in crops.column("sizes_recovered").to_pylist())
+    yield Output(selections, output_name="validated_selections", metadata={"accepted": selections.num_rows})
+    yield Output(crops, output_name="validated_crops", metadata={"accepted": crops.num_rows, "recovered": recovered})
+    yield Output(
+        quarantine, output_name="curation_quarantine", metadata={"quarantined": len(q_rows), **counts_by_rule(q_rows)}
+    )
+
+    summaries, ok = [], True
+    for name, result in results.items():
+        rec = reconcile(
+            record_ids(layout.curation / name, name),
+            {
+                "accepted": result.accepted.column("record_id").to_pylist(),
+                "quarantined": result.quarantined.column("record_id").to_pylist(),
+            },
+        )
+        ok &= rec.ok
+        summaries.append(f"{name}: {rec.describe()}")
+    yield AssetCheckResult(
+        asset_key="validated_crops", check_name="logs_reconcile", passed=ok, metadata={"summary": "\n".join(summaries)}
+    )
+    problems = crop_problems(crops.to_pylist())
+    yield AssetCheckResult(
+        asset_key="validated_crops",
+        check_name="crops_are_sound",
+        passed=not problems,
+        metadata={"problems": "\n".join(problems[:20]) or "none"},
+    )
+    paths = [p for ps in crops.column("image_paths").to_pylist() for p in ps]
+    paths += selections.column("chosen_path").to_pylist()
+    paths += [p for ps in selections.column("rejected_paths").to_pylist() for p in ps]
+    bad_paths = path_format_problems(paths)
+    yield AssetCheckResult(
+        asset_key="validated_crops",
+        check_name="paths_share_one_format",
+        passed=not bad_paths,
+        metadata={"problems": "\n".join(bad_paths[:20]) or "none", "paths": len(paths)},
+    )
+    incomplete = incomplete_quarantine_rows(q_rows)
+    yield AssetCheckResult(
+        asset_key="curation_quarantine",
+        check_name="quarantine_rows_actionable",
+        passed=not incomplete,
+        metadata={"incomplete": "\n".join(incomplete[:20]) or "none"},
+    )
