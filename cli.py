@@ -88,7 +88,7 @@ def demo(args: argparse.Namespace) -> int:
     prepare_environment(root)
     from demo_run import run_demo  # imports Dagster: only after DAGSTER_HOME is set
 
-    return run_demo(root)
+    return run_demo(root, clip_architecture=args.clip_architecture)
 
 
 def ui(args: argparse.Namespace) -> int:
@@ -122,6 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--projects", type=int, default=3)
         p.add_argument("--groups", type=int, default=24, help="stage groups per project")
         p.add_argument("--curation-sets", type=int, default=40, help="image groups in the curation logs")
+        p.add_argument("--clip-architecture", default="ViT-B-32", help="open_clip model for the embeddings")
         p.set_defaults(func=func)
     p = sub.add_parser("ui", help="open the Dagster UI on 127.0.0.1 with sensors and schedules running")
     p.add_argument("--port", type=int, default=3000)

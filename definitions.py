@@ -5,21 +5,31 @@ from __future__ import annotations
 from dagster import Definitions, EnvVar
 
 from assets.curation import curation_outcomes
+from assets.embeddings import image_embeddings
 from assets.exports import edit_triplets
 from assets.health import data_health_report
-from assets.jobs import curation_job, historical_pairs_job, ingest_sessions_job, nightly_health_job, publish_job
+from assets.jobs import (
+    curation_job,
+    embeddings_job,
+    historical_pairs_job,
+    ingest_sessions_job,
+    nightly_health_job,
+    publish_job,
+)
+from assets.preference_pairs import preference_pairs
 from assets.projects import historical_project_pairs
 from assets.sessions import raw_sessions, validated_session_outcomes
 from assets.training_log import training_log_audit
 from curata.layout import DataRoot
 from curata.privacy import PSEUDONYM_KEY_ENV
 from resources import CurataSettings, WarehouseIOManager
+from resources.clip_model import ClipModel
 from sensors.project_sensor import new_project_folders
 from sensors.schedules import nightly_health_schedule
 from sensors.session_sensor import new_session_folders
 
 
-def build_definitions(data_root: str | None = None) -> Definitions:
+def build_definitions(data_root: str | None = None, clip: ClipModel | None = None) -> Definitions:
     """Definitions over one data root (default: $CURATA_DATA_ROOT, else ./curata-data)."""
     root = data_root or DataRoot.from_env().root.as_posix()
     return Definitions(
@@ -31,13 +41,16 @@ def build_definitions(data_root: str | None = None) -> Definitions:
             data_health_report,
             historical_project_pairs,
             curation_outcomes,
+            image_embeddings,
+            preference_pairs,
         ],
-        jobs=[ingest_sessions_job, publish_job, nightly_health_job, historical_pairs_job, curation_job],
+        jobs=[ingest_sessions_job, publish_job, nightly_health_job, historical_pairs_job, curation_job, embeddings_job],
         sensors=[new_session_folders, new_project_folders],
         schedules=[nightly_health_schedule],
         resources={
             "curata": CurataSettings(data_root=root, pseudonym_key=EnvVar(PSEUDONYM_KEY_ENV)),
             "io_manager": WarehouseIOManager(data_root=root),
+            "clip": clip or ClipModel(),
         },
     )
 

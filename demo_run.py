@@ -17,11 +17,12 @@ from curata.warehouse import Warehouse
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
 
 
-def run_demo(root: Path) -> int:
+def run_demo(root: Path, clip_architecture: str = "ViT-B-32") -> int:
     from definitions import build_definitions
+    from resources.clip_model import ClipModel
 
     layout = DataRoot(root)
-    defs = build_definitions(str(root))
+    defs = build_definitions(str(root), clip=ClipModel(architecture=clip_architecture))
     instance = DagsterInstance.get()
     days = sorted({f.partition_date for f in list_session_folders(layout.sessions)})
     ingest = defs.resolve_job_def("ingest_sessions")
@@ -46,6 +47,14 @@ def run_demo(root: Path) -> int:
     print(f"curation logs: {'ok' if curation.success else 'FAILED'}")
     if not curation.success:
         return 1
+    embed = defs.resolve_job_def("embed_images").execute_in_process(
+        instance=instance, raise_on_error=False, run_config=QUIET
+    )
+    meta = embed.asset_materializations_for_node("image_embeddings")[0].metadata if embed.success else {}
+    checks = {e.check_name: e.passed for e in embed.get_asset_check_evaluations()}
+    print(f"embeddings: {'ok' if embed.success else 'FAILED'} {checks}")
+    if not embed.success:
+        return 1
     publish = defs.resolve_job_def("publish_datasets").execute_in_process(
         instance=instance, raise_on_error=False, run_config=QUIET
     )
@@ -55,6 +64,11 @@ def run_demo(root: Path) -> int:
     report = json.loads((layout.reports / "health-latest.json").read_text())
     export = publish.asset_materializations_for_node("edit_triplets")[0].metadata
     print_summary(report, export)
+    print(
+        f"image_embeddings: {meta['embedded'].value} embedded of {meta['wanted'].value} referenced images, "
+        f"{meta['failed'].value} failed, model {meta['architecture'].value} ({meta['weights'].value}), "
+        f"fingerprint {meta['fingerprint'].value}"
+    )
     return compare_with_ground_truth(layout, report)
 
 

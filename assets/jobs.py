@@ -24,9 +24,10 @@ nightly_health_job = define_asset_job(
         "validated_selections",
         "validated_crops",
         "curation_quarantine",
+        "image_embeddings",
         "data_health_report",
     ),
-    description="Re-run the integrity checks over every stored partition and write the health summary.",
+    description="Re-check every stored partition, embed what is missing, write the health summary.",
 )
 
 historical_pairs_job = define_asset_job(
@@ -39,4 +40,10 @@ curation_job = define_asset_job(
     "validate_curation_logs",
     selection=AssetSelection.assets("validated_selections", "validated_crops", "curation_quarantine"),
     description="Validate the selection and crop logs: accept, recover (0, 0) sizes, or quarantine each row.",
+)
+
+embeddings_job = define_asset_job(
+    "embed_images",
+    selection=AssetSelection.assets("image_embeddings", "preference_pairs"),
+    description="Embed every referenced image not yet embedded, then build the preference pairs with vectors.",
 )

@@ -63,3 +63,12 @@ def step_result(fn: Callable[[], int]) -> None:
     start = time.perf_counter()
     items = fn()
     print(json.dumps({"seconds": time.perf_counter() - start, "items": items, "peak_rss_mib": peak_rss_mib()}))
+
+
+def best_runs(module: str, steps: list[tuple[str, str]], extra: list[str], repeats: int = 3) -> dict[str, dict]:
+    """label -> the fastest of `repeats` fresh-process runs of each step, with the highest peak RSS seen."""
+    results = {}
+    for step, label in steps:
+        runs = [run_step(module, step, *extra) for _ in range(repeats)]
+        results[label] = min(runs, key=lambda r: r["seconds"]) | {"peak_rss_mib": max(r["peak_rss_mib"] for r in runs)}
+    return results

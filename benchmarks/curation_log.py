@@ -12,7 +12,7 @@ import io
 import random
 from pathlib import Path
 
-from benchmarks.common import run_step, step_result, write_results
+from benchmarks.common import best_runs, run_step, step_result, write_results
 from curata.curation.crops import crop_header
 from curata.curation.logs import CROP_LOG, validate_log
 from curata.curation.paths import PathResolver
@@ -89,10 +89,7 @@ def main() -> None:
     extra = ["--rows", str(args.rows)]
     module = "benchmarks.curation_log"
     run_step(module, "floor", *extra)  # warm the page cache
-    results = {}
-    for step, label in (("floor", "floor (csv.reader + image headers)"), ("validate", "validate_log")):
-        runs = [run_step(module, step, *extra) for _ in range(3)]
-        results[label] = min(runs, key=lambda r: r["seconds"]) | {"peak_rss_mib": max(r["peak_rss_mib"] for r in runs)}
+    results = best_runs(module, [("floor", "floor (csv.reader + image headers)"), ("validate", "validate_log")], extra)
     base = results["floor (csv.reader + image headers)"]["seconds"]
     rows = [
         f"| {label} | {r['seconds']:.2f} s | {r['items'] / r['seconds']:,.0f} rows/s | {r['seconds'] / base:.1f}x "

@@ -12,7 +12,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from benchmarks.common import run_step, step_result, write_results
+from benchmarks.common import best_runs, run_step, step_result, write_results
 from curata.layout import DataRoot
 from curata.projects.pairs import mine_project
 from curata.projects.scan import project_dirs, scan_project
@@ -64,15 +64,16 @@ def main() -> None:
     extra = ["--groups", str(args.groups), "--image-size", args.image_size]
     module = "benchmarks.historical_project"
     run_step(module, "floor", *extra)  # warm the page cache
-    results = {}
-    for step, label in (
-        ("floor", "floor (list + sha256 every file)"),
-        ("scan-1", "scan only (list, sha256, parse names), 1 thread"),
-        ("mine-1", "scan + mine, 1 thread"),
-        ("mine-2", "scan + mine, 2 threads"),
-    ):
-        runs = [run_step(module, step, *extra) for _ in range(3)]
-        results[label] = min(runs, key=lambda r: r["seconds"]) | {"peak_rss_mib": max(r["peak_rss_mib"] for r in runs)}
+    results = best_runs(
+        module,
+        [
+            ("floor", "floor (list + sha256 every file)"),
+            ("scan-1", "scan only (list, sha256, parse names), 1 thread"),
+            ("mine-1", "scan + mine, 1 thread"),
+            ("mine-2", "scan + mine, 2 threads"),
+        ],
+        extra,
+    )
     base = results["floor (list + sha256 every file)"]["seconds"]
     files = results["floor (list + sha256 every file)"]["items"]
     rows = [

@@ -66,6 +66,8 @@ def test_demo_command_prints_a_summary_that_matches_ground_truth(tmp_path):
             "0.7",
             "--image-size",
             "256x192",
+            "--clip-architecture",
+            "curata-tiny-vit",
         ],
         cwd=tmp_path,
         env=env,

@@ -6,7 +6,6 @@ the longest path suffix with it (the file name at least). A tie is ambiguous and
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from collections import defaultdict
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from curata import rules
+from curata.hashing import sha256_file
 from curata.images import read_header_size
 from curata.rules import Rule
 
@@ -114,11 +114,7 @@ class PathResolver:
 
     def sha256(self, rel: str) -> str:
         if rel not in self._hashes:
-            h = hashlib.sha256()
-            with open(self.root / rel, "rb") as handle:
-                for chunk in iter(lambda: handle.read(1 << 20), b""):
-                    h.update(chunk)
-            self._hashes[rel] = h.hexdigest()
+            self._hashes[rel] = sha256_file(self.root / rel)
         return self._hashes[rel]
 
 

@@ -19,6 +19,7 @@ import pyarrow.parquet as pq
 
 from curata.atomic import publish_folder
 from curata.export.hf_parquet import IMAGE_TYPE, image_cell, with_hf_features
+from curata.hashing import sha256_file
 from curata.provenance import code_version
 
 DATASET_NAME = "edit_triplets"
@@ -89,7 +90,7 @@ def export_edit_triplets(
         rel = f"data/{split}-00000-of-00001.parquet"
         _write_split(staging / rel, split_rows, data_root)
         files[rel] = {
-            "sha256": _sha256_file(staging / rel),
+            "sha256": sha256_file(staging / rel),
             "bytes": (staging / rel).stat().st_size,
             "rows": len(split_rows),
         }
@@ -155,14 +156,6 @@ def _find_version(base: Path, digest: str) -> Path | None:
         if manifest.is_file() and json.loads(manifest.read_text()).get("content_digest") == digest:
             return folder
     return None
-
-
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _dataset_card(manifest: dict) -> str:

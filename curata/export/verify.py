@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from pathlib import Path
 
 import pyarrow.parquet as pq
+
+from curata.hashing import sha256_file
 
 
 def export_problems(folder: Path, group_column: str = "original_sha256") -> list[str]:
@@ -19,7 +20,7 @@ def export_problems(folder: Path, group_column: str = "original_sha256") -> list
         if not path.is_file():
             problems.append(f"{rel}: missing")
             continue
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = sha256_file(path)
         if digest != expected["sha256"]:
             problems.append(f"{rel}: sha256 {digest[:12]} != manifest {expected['sha256'][:12]}")
         try:

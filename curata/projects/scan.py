@@ -10,6 +10,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from curata.hashing import sha256_file
 from curata.images import DEFAULT_MAX_PIXELS, declared_size, read_header_size
 from curata.projects.naming import IMAGE_EXTENSIONS, StageName, parse_stage_name
 
@@ -35,14 +36,6 @@ def is_project(project_dir: Path) -> bool:
     return project_dirs(project_dir)[0].is_dir()
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def scan_project(project_dir: Path, data_root: Path, workers: int = 4) -> list[ProjectFile]:
     """Every entry of both folders, hashed; nothing is skipped, hidden files included.
 
@@ -62,7 +55,7 @@ def scan_project(project_dir: Path, data_root: Path, workers: int = 4) -> list[P
             kind = "symlink" if entry.is_symlink() else "directory"
             return ProjectFile(rel, entry.name, role, None, None, image_name, f"{kind}, not a file")
         try:
-            digest = _sha256_file(Path(entry.path))
+            digest = sha256_file(Path(entry.path))
         except OSError as exc:
             return ProjectFile(rel, entry.name, role, None, None, image_name, f"{type(exc).__name__}: {exc}", True)
         return ProjectFile(rel, entry.name, role, digest, parse_stage_name(entry.name), image_name)

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from curata.sessions.naming import FOLDER_PREFIX, assign_partition
+from curata.sessions.naming import assign_partition
 
 
 @dataclass(frozen=True)
@@ -69,6 +69,3 @@ def list_session_folders(sessions_dir: Path) -> list[RawSessionFolder]:
             )
         )
     return folders
-
-
-__all__ = ["FOLDER_PREFIX", "RawSessionFolder", "list_session_folders", "newest_mtime_and_size"]
