@@ -72,3 +72,16 @@ def best_runs(module: str, steps: list[tuple[str, str]], extra: list[str], repea
         runs = [run_step(module, step, *extra) for _ in range(repeats)]
         results[label] = min(runs, key=lambda r: r["seconds"]) | {"peak_rss_mib": max(r["peak_rss_mib"] for r in runs)}
     return results
+
+
+RATIO_HEADER = "| step | time | throughput | time / floor | peak RSS |\n|---|---|---|---|---|\n"
+
+
+def ratio_rows(results: dict[str, dict], floor_label: str, unit: str) -> list[str]:
+    """Markdown rows: time, throughput, time as a multiple of the floor's, peak RSS."""
+    base = results[floor_label]["seconds"]
+    return [
+        f"| {label} | {r['seconds']:.2f} s | {r['items'] / r['seconds']:,.0f} {unit}/s | {r['seconds'] / base:.2f}x "
+        f"| {r['peak_rss_mib']:.0f} MiB |"
+        for label, r in results.items()
+    ]

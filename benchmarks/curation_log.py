@@ -12,7 +12,7 @@ import io
 import random
 from pathlib import Path
 
-from benchmarks.common import best_runs, run_step, step_result, write_results
+from benchmarks.common import RATIO_HEADER, best_runs, ratio_rows, run_step, step_result, write_results
 from curata.curation.crops import crop_header
 from curata.curation.logs import CROP_LOG, validate_log
 from curata.curation.paths import PathResolver
@@ -90,16 +90,13 @@ def main() -> None:
     module = "benchmarks.curation_log"
     run_step(module, "floor", *extra)  # warm the page cache
     results = best_runs(module, [("floor", "floor (csv.reader + image headers)"), ("validate", "validate_log")], extra)
-    base = results["floor (csv.reader + image headers)"]["seconds"]
-    rows = [
-        f"| {label} | {r['seconds']:.2f} s | {r['items'] / r['seconds']:,.0f} rows/s | {r['seconds'] / base:.1f}x "
-        f"| {r['peak_rss_mib']:.0f} MiB |"
-        for label, r in results.items()
-    ]
+    rows = ratio_rows(results, "floor (csv.reader + image headers)", "rows")
     table = (
         f"{args.rows:,} crop rows over {SETS * 3} images (128x96 PNG), a third with (0, 0) sizes, a third with "
         "absolute paths from another machine; warm page cache, best of 3 fresh processes.\n\n"
-        "| step | time | throughput | time / floor | peak RSS |\n|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
+        + RATIO_HEADER
+        + "\n".join(rows)
+        + "\n\n"
         "What bounds it: per-row Python work (parsing the row by shape so every tool version fits, ten rules, "
         "building the row), about 20 us a row; the floor is csv.reader's C loop. Paths, header sizes and hashes are "
         "cached per distinct image, so they cost nothing after the first row that names an image. Accepted rows "

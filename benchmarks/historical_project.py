@@ -12,7 +12,7 @@ import hashlib
 import os
 from pathlib import Path
 
-from benchmarks.common import best_runs, run_step, step_result, write_results
+from benchmarks.common import RATIO_HEADER, best_runs, ratio_rows, run_step, step_result, write_results
 from curata.layout import DataRoot
 from curata.projects.pairs import mine_project
 from curata.projects.scan import project_dirs, scan_project
@@ -74,17 +74,11 @@ def main() -> None:
         ],
         extra,
     )
-    base = results["floor (list + sha256 every file)"]["seconds"]
     files = results["floor (list + sha256 every file)"]["items"]
-    rows = [
-        f"| {label} | {r['seconds']:.2f} s | {r['items'] / r['seconds']:,.0f} files/s | {r['seconds'] / base:.2f}x "
-        f"| {r['peak_rss_mib']:.0f} MiB |"
-        for label, r in results.items()
-    ]
+    rows = ratio_rows(results, "floor (list + sha256 every file)", "files")
     table = (
         f"One project, {files:,} files ({args.image_size} stage images), warm page cache, "
-        "best of 3 fresh processes.\n\n"
-        "| step | time | throughput | time / floor | peak RSS |\n|---|---|---|---|---|\n" + "\n".join(rows) + "\n\n"
+        "best of 3 fresh processes.\n\n" + RATIO_HEADER + "\n".join(rows) + "\n\n"
         "What bounds it: the generated project holds one winner that matches no group (a defect on purpose). "
         "Proving that it matches no stage by pixels means decoding every stage of the same size once (the pixel "
         "index), which is most of the mining time; winners matched by name, bytes or the timestamp in their name "

@@ -5,6 +5,7 @@ Rule ids are stable API: quarantine tables, ground-truth files and health report
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 
@@ -38,7 +39,7 @@ class RuleBook:
     def __getitem__(self, rule_id: str) -> Rule:
         return self.rules[rule_id]
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Rule]:
         return iter(self.rules.values())
 
 

@@ -10,7 +10,9 @@ from PIL import Image
 from curata.images import DEFAULT_MAX_PIXELS, declared_size
 
 
-def decode_for_model(data: bytes, image_size: int, reduced: bool = True, max_pixels: int = DEFAULT_MAX_PIXELS):
+def decode_for_model(
+    data: bytes, image_size: int, reduced: bool = True, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Image.Image:
     """An RGB image at least `image_size` on its shorter side.
 
     JPEG draft mode scales the DCT by 1/2, 1/4 or 1/8 and never below the requested size, so the

@@ -186,7 +186,17 @@ def mine_project(
     )
 
 
-def _match_winner(w, members_by_name, members_by_sha, groups, pixels, pixel_index) -> _Match | None:
+PixelFacts = tuple[tuple[int, int], str] | None
+
+
+def _match_winner(
+    w: ProjectFile,
+    members_by_name: dict[tuple[str, str], ProjectFile],
+    members_by_sha: dict[str, list[ProjectFile]],
+    groups: dict[str, list[ProjectFile]],
+    pixels: Callable[[ProjectFile], PixelFacts],
+    pixel_index: Callable[[tuple[int, int]], dict[str, list[ProjectFile]]],
+) -> _Match | None:
     """Name first; then identical bytes; then identical pixels, trying the group the name hints at
     before an index of every member of the same pixel size."""
     if w.parsed is not None and (w.parsed.group, w.name) in members_by_name:
@@ -206,7 +216,13 @@ def _match_winner(w, members_by_name, members_by_sha, groups, pixels, pixel_inde
     return None
 
 
-def _stats(project, files, outcome_ids, group_rows, pair_rows) -> dict:
+def _stats(
+    project: str,
+    files: list[ProjectFile],
+    outcome_ids: dict[str, list[str]],
+    group_rows: list[dict],
+    pair_rows: list[dict],
+) -> dict:
     chosen = [g for g in group_rows if g["outcome"] == "chosen"]
     anomalies = sum(g["anomaly"] for g in chosen)
     return {

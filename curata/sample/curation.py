@@ -32,7 +32,7 @@ class _Log:
         self.lines = [_row(header)]
         self.truth: list[dict] = []
 
-    def add(self, fields: list, expected: str = "accepted", rule: str | None = None, recovered: bool = False):
+    def add(self, fields: list, expected: str = "accepted", rule: str | None = None, recovered: bool = False) -> None:
         self.lines.append(_row(fields))
         self.truth.append({"line_no": len(self.lines), "expected": expected, "rule": rule, "recovered": recovered})
 

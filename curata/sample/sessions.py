@@ -192,7 +192,9 @@ def _log_line(ts: datetime, instruction: str) -> dict:
     return {"timestamp": iso_stamp(ts), "instruction": instruction, "sessionId": f"session-{folder_stamp(ts)}"}
 
 
-def _write_training_log(root: DataRoot, truth: GroundTruth, lines: list, clean: list[int], rng) -> list[dict]:
+def _write_training_log(
+    root: DataRoot, truth: GroundTruth, lines: list[dict | None], clean: list[int], rng: np.random.Generator | None
+) -> list[dict]:
     """One line per complete session, in the app's format, with the log defects at known places."""
     out: list[tuple[str, str, str | None]] = []  # (text, expected status, rule)
     defect_targets = clean[1 : 1 + len(LOG_DEFECTS)] if rng is not None else []
