@@ -7,12 +7,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from curata.atomic import write_text_atomic
-from curata.projects.tables import PROJECT_STATS_SCHEMA
-from curata.quarantine import QUARANTINE_SCHEMA, counts_by_rule
+from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
 from curata.sessions.inventory import list_session_folders
-from curata.sessions.tables import DEFERRED_SESSIONS_SCHEMA, VALIDATED_SESSIONS_SCHEMA
-from curata.sessions.training_log import LOG_LINES_SCHEMA
+from curata.sessions.tables import VALIDATED_SESSIONS_SCHEMA
 from curata.warehouse import Warehouse
 
 
@@ -39,24 +37,12 @@ def session_health(warehouse: Warehouse, sessions_dir: Path) -> dict:
         if not rec.ok:
             failing[day] = rec.describe()
     accepted = warehouse.read_partitions("validated_sessions", schema=VALIDATED_SESSIONS_SCHEMA)
-    quarantine = warehouse.read_partitions("session_quarantine", schema=QUARANTINE_SCHEMA).to_pylist()
-    deferred = warehouse.read_partitions("deferred_sessions", schema=DEFERRED_SESSIONS_SCHEMA).to_pylist()
+    quarantine = warehouse.rows("session_quarantine")
+    deferred = warehouse.rows("deferred_sessions")
     on_disk = {f.name: f.partition_date for f in list_session_folders(sessions_dir)}
     not_ingested = sorted(name for name in on_disk if name not in ingested)
-    log_lines = (
-        (
-            warehouse.read("training_log_lines")
-            if warehouse.exists("training_log_lines")
-            else LOG_LINES_SCHEMA.empty_table()
-        )
-        .column("status")
-        .to_pylist()
-    )
-    log_quarantine = (
-        warehouse.read("training_log_quarantine")
-        if warehouse.exists("training_log_quarantine")
-        else QUARANTINE_SCHEMA.empty_table()
-    ).to_pylist()
+    log_lines = [r["status"] for r in warehouse.rows("training_log_lines")]
+    log_quarantine = warehouse.rows("training_log_quarantine")
     return {
         "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "sessions": {
@@ -81,8 +67,8 @@ def session_health(warehouse: Warehouse, sessions_dir: Path) -> dict:
 
 def project_health(warehouse: Warehouse) -> dict:
     """Per-project statistics of the historical pairs, and what their quarantine holds."""
-    stats = warehouse.read_partitions("project_stats", schema=PROJECT_STATS_SCHEMA).to_pylist()
-    quarantine = warehouse.read_partitions("project_quarantine", schema=QUARANTINE_SCHEMA).to_pylist()
+    stats = warehouse.rows("project_stats")
+    quarantine = warehouse.rows("project_quarantine")
     return {
         "projects": len(stats),
         "groups": sum(s["groups"] for s in stats),
@@ -97,9 +83,9 @@ def project_health(warehouse: Warehouse) -> dict:
 def curation_health(warehouse: Warehouse) -> dict:
     """Per curation log: rows, accepted, recovered (sizes logged as (0, 0)) and quarantined by rule."""
     out: dict[str, dict] = {}
-    quarantine = warehouse.read("curation_quarantine").to_pylist() if warehouse.exists("curation_quarantine") else []
+    quarantine = warehouse.rows("curation_quarantine")
     for log, table in (("selection_only_log.csv", "validated_selections"), ("select_crop_log.csv", "validated_crops")):
-        rows = warehouse.read(table).to_pylist() if warehouse.exists(table) else []
+        rows = warehouse.rows(table)
         refused = [q for q in quarantine if q["partition"] == log]
         out[log] = {
             "rows": len(rows) + len(refused),

@@ -25,6 +25,14 @@ class Violation:
     detail: str
 
 
+class Refused(Exception):
+    """Raised by a validator to send one record to quarantine with the rule it broke."""
+
+    def __init__(self, rule: Rule, file: str, detail: str):
+        super().__init__(f"{rule.id}: {detail}")
+        self.violation = Violation(rule, file, detail)
+
+
 @dataclass
 class RuleBook:
     rules: dict[str, Rule] = field(default_factory=dict)

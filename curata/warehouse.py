@@ -44,6 +44,10 @@ class Warehouse:
             return []
         return sorted(unquote(p.stem) for p in folder.glob("*.parquet") if not p.name.startswith("."))
 
+    def rows(self, table: str) -> list[dict]:
+        """Every stored row of a table, over all its partitions; empty when nothing is stored yet."""
+        return [row for key in self.partitions(table) for row in self.read(table, key).to_pylist()]
+
     def read_partitions(
         self,
         table: str,

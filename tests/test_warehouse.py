@@ -52,3 +52,13 @@ def test_partition_keys_with_spaces_and_slashes_round_trip(tmp_path):
     assert wh.partitions("t") == ["harbor lofts/2025"]
     assert wh.read("t", "harbor lofts/2025").num_rows == 1
     assert [p.parent for p in (tmp_path / "t").iterdir()] == [tmp_path / "t"]
+
+
+def test_rows_span_every_partition_and_are_empty_before_anything_is_stored(tmp_path):
+    wh = Warehouse(tmp_path)
+    assert wh.rows("t") == []
+    wh.write("t", pa.table({"x": [1]}), "a")
+    wh.write("t", pa.table({"x": [2]}), "b")
+    wh.write("u", pa.table({"y": [3]}))
+    assert wh.rows("t") == [{"x": 1}, {"x": 2}]
+    assert wh.rows("u") == [{"y": 3}]

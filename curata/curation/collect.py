@@ -20,9 +20,8 @@ from curata import rules
 from curata.curation.crops import crop_header, validate_crop
 from curata.curation.logs import CROP_LOG, SELECTION_LOG, TRUNCATION_MARKER
 from curata.curation.paths import PathResolver
-from curata.curation.refusal import Refused
 from curata.curation.selections import SELECTION_HEADER, validate_selection
-from curata.rules import Rule
+from curata.rules import Refused, Rule
 
 
 class CurationRecordError(ValueError):

@@ -11,8 +11,9 @@ from dataclasses import dataclass
 
 from curata import rules
 from curata.curation.paths import PathResolver
-from curata.curation.refusal import Refused, resolve_all
+from curata.curation.refusal import resolve_all
 from curata.projects.naming import IMAGE_EXTENSIONS
+from curata.rules import Refused
 
 CROP_FIXED = ["timestamp", "session_id", "set_id", "directory", "chosen_idx", "chosen_path"]
 CROP_BOX = ["crop_x1", "crop_y1", "crop_x2", "crop_y2"]

@@ -12,12 +12,11 @@ import pyarrow as pa
 from curata import rules
 from curata.curation.crops import validate_crop
 from curata.curation.paths import PathResolver
-from curata.curation.refusal import Refused
 from curata.curation.selections import validate_selection
 from curata.curation.tables import VALIDATED_CROPS_SCHEMA, VALIDATED_SELECTIONS_SCHEMA
 from curata.lines import RawLine, iter_lines
 from curata.quarantine import quarantine_row, quarantine_table
-from curata.rules import Violation
+from curata.rules import Refused, Violation
 
 BATCH_ROWS = 4096
 SELECTION_LOG = "selection_only_log.csv"

@@ -1,16 +1,10 @@
-"""The exception a curation row raises to be quarantined, and path resolution that raises it."""
+"""Path resolution that refuses a curation row at the first path that does not resolve."""
 
 from __future__ import annotations
 
 from curata import rules
 from curata.curation.paths import PathResolver
-from curata.rules import Rule, Violation
-
-
-class Refused(Exception):
-    def __init__(self, rule: Rule, file: str, detail: str):
-        super().__init__(f"{rule.id}: {detail}")
-        self.violation = Violation(rule, file, detail)
+from curata.rules import Refused
 
 
 def resolve_all(logged: list[str], resolver: PathResolver, where: str) -> tuple[list[str], list[str]]:

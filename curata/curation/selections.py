@@ -6,7 +6,8 @@ import json
 
 from curata import rules
 from curata.curation.paths import PathResolver
-from curata.curation.refusal import Refused, resolve_all
+from curata.curation.refusal import resolve_all
+from curata.rules import Refused
 
 SELECTION_HEADER = ["timestamp", "session_id", "set_id", "chosen_path", "neg_paths"]
 

@@ -39,33 +39,31 @@ class PreferencePairs:
 
 def pair_rows(warehouse: Warehouse) -> list[dict]:
     rows: list[dict] = []
-    if warehouse.exists("validated_selections"):
-        for s in warehouse.read("validated_selections").to_pylist():
-            for path, sha in zip(s["rejected_paths"], s["rejected_sha256"], strict=True):
-                rows.append(
-                    {
-                        "source": "selection",
-                        "record_id": s["record_id"],
-                        "chosen_path": s["chosen_path"],
-                        "rejected_path": path,
-                        "chosen_sha256": s["chosen_sha256"],
-                        "rejected_sha256": sha,
-                        "anomaly": None,
-                    }
-                )
-    for project in warehouse.partitions("historical_pairs"):
-        for p in warehouse.read("historical_pairs", project).to_pylist():
+    for s in warehouse.rows("validated_selections"):
+        for path, sha in zip(s["rejected_paths"], s["rejected_sha256"], strict=True):
             rows.append(
                 {
-                    "source": "historical",
-                    "record_id": f"{project}/{p['group_key']}",
-                    "chosen_path": p["chosen_path"],
-                    "rejected_path": p["rejected_path"],
-                    "chosen_sha256": p["chosen_sha256"],
-                    "rejected_sha256": p["rejected_sha256"],
-                    "anomaly": p["anomaly"],
+                    "source": "selection",
+                    "record_id": s["record_id"],
+                    "chosen_path": s["chosen_path"],
+                    "rejected_path": path,
+                    "chosen_sha256": s["chosen_sha256"],
+                    "rejected_sha256": sha,
+                    "anomaly": None,
                 }
             )
+    for p in warehouse.rows("historical_pairs"):
+        rows.append(
+            {
+                "source": "historical",
+                "record_id": f"{p['project']}/{p['group_key']}",
+                "chosen_path": p["chosen_path"],
+                "rejected_path": p["rejected_path"],
+                "chosen_sha256": p["chosen_sha256"],
+                "rejected_sha256": p["rejected_sha256"],
+                "anomaly": p["anomaly"],
+            }
+        )
     return rows
 
 

@@ -5,35 +5,24 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from curata.quarantine import QUARANTINE_SCHEMA
-from curata.sessions.tables import DEFERRED_SESSIONS_SCHEMA, VALIDATED_SESSIONS_SCHEMA
-from curata.sessions.training_log import LOG_LINES_SCHEMA
 from curata.warehouse import Warehouse
 
 
 def session_outcomes(warehouse: Warehouse) -> dict[str, tuple[str, str | None]]:
     """folder -> (status, rule) as the warehouse holds them."""
     out: dict[str, tuple[str, str | None]] = {}
-    for row in warehouse.read_partitions("validated_sessions", schema=VALIDATED_SESSIONS_SCHEMA).to_pylist():
+    for row in warehouse.rows("validated_sessions"):
         out[row["session_folder"]] = ("accepted", None)
-    for row in warehouse.read_partitions("session_quarantine", schema=QUARANTINE_SCHEMA).to_pylist():
+    for row in warehouse.rows("session_quarantine"):
         out[row["record_id"]] = ("quarantined", row["rule_id"])
-    for row in warehouse.read_partitions("deferred_sessions", schema=DEFERRED_SESSIONS_SCHEMA).to_pylist():
+    for row in warehouse.rows("deferred_sessions"):
         out[row["session_folder"]] = ("deferred", None)
     return out
 
 
 def log_outcomes(warehouse: Warehouse) -> dict[int, tuple[str, str | None]]:
-    lines = (
-        warehouse.read("training_log_lines")
-        if warehouse.exists("training_log_lines")
-        else LOG_LINES_SCHEMA.empty_table()
-    )
-    quarantine = (
-        warehouse.read("training_log_quarantine").to_pylist() if warehouse.exists("training_log_quarantine") else []
-    )
-    rule_of = {int(r["record_id"].rsplit(":", 1)[1]): r["rule_id"] for r in quarantine}
-    return {r["line_no"]: (r["status"], rule_of.get(r["line_no"])) for r in lines.to_pylist()}
+    rule_of = {int(r["record_id"].rsplit(":", 1)[1]): r["rule_id"] for r in warehouse.rows("training_log_quarantine")}
+    return {r["line_no"]: (r["status"], rule_of.get(r["line_no"])) for r in warehouse.rows("training_log_lines")}
 
 
 def ground_truth_mismatches(truth_file: Path, warehouse: Warehouse) -> list[str]:
@@ -92,10 +81,9 @@ def curation_mismatches(truth_file: Path, warehouse: Warehouse) -> list[str]:
     truth = json.loads(truth_file.read_text())
     got: dict[str, tuple[str, str | None, bool]] = {}
     for table in ("validated_selections", "validated_crops"):
-        for r in warehouse.read(table).to_pylist() if warehouse.exists(table) else []:
+        for r in warehouse.rows(table):
             got[r["record_id"]] = ("accepted", None, any(r.get("sizes_recovered") or []))
-    quarantine = warehouse.read("curation_quarantine").to_pylist() if warehouse.exists("curation_quarantine") else []
-    for q in quarantine:
+    for q in warehouse.rows("curation_quarantine"):
         got[q["record_id"]] = ("quarantined", q["rule_id"], False)
     problems = []
     for log in ("selection_only_log.csv", "select_crop_log.csv"):

@@ -12,7 +12,7 @@ from typing import Any
 from curata import rules
 from curata.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageRejected, inspect_image
 from curata.privacy import ANONYMOUS, is_email, pseudonymize
-from curata.rules import Violation
+from curata.rules import Refused, Violation
 from curata.sessions.inventory import newest_mtime_and_size
 from curata.sessions.naming import folder_stamp, parse_folder_name, parse_iso
 
@@ -54,15 +54,6 @@ class SessionOutcome:
         return "quarantined" if self.violations else "accepted"
 
 
-class _Refused(Exception):
-    def __init__(self, violation: Violation):
-        self.violation = violation
-
-
-def _refuse(rule: rules.Rule, file: str, detail: str) -> _Refused:
-    return _Refused(Violation(rule, file, detail))
-
-
 def content_key(original_sha256: str, edited_sha256: str, instruction: str) -> str:
     """Identity of a session's content: the same two images and instruction are the same example."""
     text = f"{original_sha256}:{edited_sha256}:{instruction.strip()}"
@@ -87,7 +78,7 @@ def validate_session(
         return outcome
     try:
         outcome.accepted = _accept(folder, data_root, pseudonym_key, limits)
-    except _Refused as refused:
+    except Refused as refused:
         outcome.violations.append(refused.violation)
     except OSError as exc:  # one unreadable file must not cost the rest of the batch
         where = _rel(Path(exc.filename), data_root) if exc.filename else _rel(folder, data_root)
@@ -106,7 +97,7 @@ def _accept(folder: Path, data_root: Path, key: bytes, limits: Limits) -> dict[s
     folder_rel = _rel(folder, data_root)
     folder_ts = parse_folder_name(folder.name)
     if folder_ts is None:
-        raise _refuse(rules.FOLDER_NAME, folder_rel, f"folder name {folder.name!r}")
+        raise Refused(rules.FOLDER_NAME, folder_rel, f"folder name {folder.name!r}")
     stamp = folder_stamp(folder_ts)
     meta_path = folder / f"metadata-{stamp}.json"
     meta_rel = _rel(meta_path, data_root)
@@ -114,29 +105,29 @@ def _accept(folder: Path, data_root: Path, key: bytes, limits: Limits) -> dict[s
 
     for name, kind in REQUIRED_FIELDS.items():
         if name not in meta:
-            raise _refuse(rules.FIELD_MISSING, meta_rel, f"field {name!r} is missing")
+            raise Refused(rules.FIELD_MISSING, meta_rel, f"field {name!r} is missing")
         value = meta[name]
         if not isinstance(value, kind) or isinstance(value, bool):
-            raise _refuse(
+            raise Refused(
                 rules.FIELD_TYPE, meta_rel, f"field {name!r} is {type(value).__name__}, expected {kind.__name__}"
             )
     email = meta.get("userEmail")
     if email is not None and not isinstance(email, str):
-        raise _refuse(rules.FIELD_TYPE, meta_rel, f"field 'userEmail' is {type(email).__name__}, expected str")
+        raise Refused(rules.FIELD_TYPE, meta_rel, f"field 'userEmail' is {type(email).__name__}, expected str")
 
     if meta["sessionId"] != folder.name:
-        raise _refuse(rules.SESSION_ID_MISMATCH, meta_rel, f"sessionId {meta['sessionId']!r} in folder {folder.name!r}")
+        raise Refused(rules.SESSION_ID_MISMATCH, meta_rel, f"sessionId {meta['sessionId']!r} in folder {folder.name!r}")
     meta_ts = parse_iso(meta["timestamp"])
     if meta_ts is None:
-        raise _refuse(rules.FIELD_TYPE, meta_rel, f"timestamp {meta['timestamp']!r} is not ISO-8601")
+        raise Refused(rules.FIELD_TYPE, meta_rel, f"timestamp {meta['timestamp']!r} is not ISO-8601")
     if meta_ts != folder_ts:
-        raise _refuse(rules.TIMESTAMP_MISMATCH, meta_rel, f"timestamp {meta['timestamp']} vs folder {stamp}")
+        raise Refused(rules.TIMESTAMP_MISMATCH, meta_rel, f"timestamp {meta['timestamp']} vs folder {stamp}")
     instruction = meta["instruction"].strip()
     if not instruction:
-        raise _refuse(rules.INSTRUCTION_EMPTY, meta_rel, "instruction is empty or whitespace")
+        raise Refused(rules.INSTRUCTION_EMPTY, meta_rel, "instruction is empty or whitespace")
     if email is not None and email.strip().lower() != ANONYMOUS and not is_email(email.strip()):
         # The detail never repeats the value: it may be personal data.
-        raise _refuse(rules.EMAIL_INVALID, meta_rel, f"userEmail of {len(email)} characters is not an address")
+        raise Refused(rules.EMAIL_INVALID, meta_rel, f"userEmail of {len(email)} characters is not an address")
 
     images = {}
     for role, name_field, size_field in (
@@ -170,16 +161,16 @@ def _accept(folder: Path, data_root: Path, key: bytes, limits: Limits) -> dict[s
 
 def _load_metadata(meta_path: Path, meta_rel: str, limits: Limits) -> dict[str, Any]:
     if not meta_path.is_file():
-        raise _refuse(rules.METADATA_MISSING, meta_rel, "no metadata file with the folder's timestamp")
+        raise Refused(rules.METADATA_MISSING, meta_rel, "no metadata file with the folder's timestamp")
     size = meta_path.stat().st_size
     if size > limits.max_metadata_bytes:
-        raise _refuse(rules.METADATA_TOO_LARGE, meta_rel, f"{size:,} bytes, limit {limits.max_metadata_bytes:,}")
+        raise Refused(rules.METADATA_TOO_LARGE, meta_rel, f"{size:,} bytes, limit {limits.max_metadata_bytes:,}")
     try:
         meta = json.loads(meta_path.read_bytes().decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _refuse(rules.METADATA_UNPARSEABLE, meta_rel, str(exc)) from exc
+        raise Refused(rules.METADATA_UNPARSEABLE, meta_rel, str(exc)) from exc
     if not isinstance(meta, dict):
-        raise _refuse(rules.METADATA_NOT_OBJECT, meta_rel, f"top level is {type(meta).__name__}")
+        raise Refused(rules.METADATA_NOT_OBJECT, meta_rel, f"top level is {type(meta).__name__}")
     return meta
 
 
@@ -187,14 +178,14 @@ def _resolve_inside(folder: Path, name: str, data_root: Path) -> Path:
     """The file `name` inside `folder`; refuses .., absolute paths, separators and symlinks out."""
     pure = PurePosixPath(name.replace("\\", "/"))
     if not name or pure.is_absolute() or ".." in pure.parts or len(pure.parts) != 1 or ":" in name:
-        raise _refuse(rules.PATH_ESCAPES, _rel(folder, data_root) + "/" + name, f"file name {name!r}")
+        raise Refused(rules.PATH_ESCAPES, _rel(folder, data_root) + "/" + name, f"file name {name!r}")
     path = folder / name
     if path.is_symlink():
         target = path.resolve()
         if not target.is_relative_to(folder.resolve()):
-            raise _refuse(rules.PATH_ESCAPES, _rel(path, data_root), f"symlink points outside to {os.readlink(path)!r}")
+            raise Refused(rules.PATH_ESCAPES, _rel(path, data_root), f"symlink points outside to {os.readlink(path)!r}")
     if not path.is_file():
-        raise _refuse(rules.FILE_MISSING, _rel(path, data_root), "file does not exist")
+        raise Refused(rules.FILE_MISSING, _rel(path, data_root), "file does not exist")
     return path
 
 
@@ -202,12 +193,12 @@ def _check_image(path: Path, declared_bytes: int, data_root: Path, limits: Limit
     rel = _rel(path, data_root)
     size = path.stat().st_size
     if size > limits.max_image_bytes:
-        raise _refuse(rules.FILE_TOO_LARGE, rel, f"{size:,} bytes, limit {limits.max_image_bytes:,}")
+        raise Refused(rules.FILE_TOO_LARGE, rel, f"{size:,} bytes, limit {limits.max_image_bytes:,}")
     data = path.read_bytes()
     try:
         facts = inspect_image(data, max_pixels=limits.max_pixels)
     except ImageRejected as rejected:
-        raise _refuse(rejected.rule, rel, rejected.detail) from rejected
+        raise Refused(rejected.rule, rel, rejected.detail) from rejected
     if size != declared_bytes:
-        raise _refuse(rules.SIZE_MISMATCH, rel, f"{size:,} bytes on disk, metadata says {declared_bytes:,}")
+        raise Refused(rules.SIZE_MISMATCH, rel, f"{size:,} bytes on disk, metadata says {declared_bytes:,}")
     return {"sha256": facts.sha256, "width": facts.width, "height": facts.height, "bytes": size}
