@@ -51,7 +51,7 @@ from resources import CurataSettings
 )
 def curation_outcomes(context: AssetExecutionContext, curata: CurataSettings) -> Iterator[Output | AssetCheckResult]:
     layout = curata.layout
-    resolver = PathResolver(layout.root)
+    resolver = PathResolver(layout.root, curata.image_limits)
     results = {
         name: validate_log(layout.curation / name, f"curation/{name}", resolver) for name in (SELECTION_LOG, CROP_LOG)
     }

@@ -71,7 +71,7 @@ def historical_project_pairs(
 ) -> Iterator[Output | AssetCheckResult]:
     project = context.partition_key
     project_dir = curata.layout.projects / project
-    files = scan_project(project_dir, curata.layout.root, workers=curata.workers)
+    files = scan_project(project_dir, curata.layout.root, curata.image_limits, workers=curata.workers)
     mined = mine_project(project, files, curata.layout.root, workers=curata.workers)
     stats = mined.stats.to_pylist()[0]
     q_rows = mined.quarantined.to_pylist()

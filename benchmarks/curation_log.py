@@ -12,11 +12,13 @@ import io
 import random
 from pathlib import Path
 
+from PIL import Image
+
 from benchmarks.common import RATIO_HEADER, best_runs, ratio_rows, run_step, step_result, write_results
 from curata.curation.crops import crop_header
 from curata.curation.logs import CROP_LOG, validate_log
 from curata.curation.paths import PathResolver
-from curata.images import read_header_size
+from curata.images import DEFAULT_IMAGE_LIMITS
 from curata.layout import DataRoot
 from curata.sample.scenes import render_house
 
@@ -64,13 +66,15 @@ def floor(root: DataRoot) -> int:
                 path = row[6 + 4 * k]
                 if path not in sizes:
                     rel = path.removeprefix("/Users/erik/mojo1/")
-                    sizes[path] = read_header_size(root.root / rel)
+                    with Image.open(root.root / rel) as img:
+                        sizes[path] = img.size
             count += 1
     return count
 
 
 def validate(root: DataRoot) -> int:
-    result = validate_log(root.curation / CROP_LOG, f"curation/{CROP_LOG}", PathResolver(root.root))
+    resolver = PathResolver(root.root, DEFAULT_IMAGE_LIMITS)
+    result = validate_log(root.curation / CROP_LOG, f"curation/{CROP_LOG}", resolver)
     assert result.quarantined.num_rows == 0, result.quarantined.slice(0, 3).to_pylist()
     return result.accepted.num_rows
 

@@ -13,6 +13,7 @@ import os
 from pathlib import Path
 
 from benchmarks.common import RATIO_HEADER, best_runs, ratio_rows, run_step, step_result, write_results
+from curata.images import DEFAULT_IMAGE_LIMITS
 from curata.layout import DataRoot
 from curata.projects.pairs import mine_project
 from curata.projects.scan import project_dirs, scan_project
@@ -36,7 +37,7 @@ def floor(root: DataRoot) -> int:
 
 
 def mine(root: DataRoot, workers: int) -> int:
-    files = scan_project(root.projects / PROJECT, root.root, workers=workers)
+    files = scan_project(root.projects / PROJECT, root.root, DEFAULT_IMAGE_LIMITS, workers=workers)
     mine_project(PROJECT, files, root.root, workers=workers)
     return len(files)
 
@@ -52,7 +53,9 @@ def main() -> None:
     if args.step == "floor":
         return step_result(lambda: floor(root))
     if args.step == "scan-1":
-        return step_result(lambda: len(scan_project(root.projects / PROJECT, root.root, workers=1)))
+        return step_result(
+            lambda: len(scan_project(root.projects / PROJECT, root.root, DEFAULT_IMAGE_LIMITS, workers=1))
+        )
     if args.step:
         return step_result(lambda: mine(root, int(args.step[-1])))
 

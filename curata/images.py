@@ -1,11 +1,15 @@
-"""Safe image inspection: declared size from the header, bomb refusal before decoding, full decode check."""
+"""The one image inspection every stage uses: size limit, header under the pixel limit, format, full decode.
+
+Any failure of any kind becomes an `ImageRejected` carrying a rule id; no Pillow exception escapes.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import io
+import re
 import struct
-import warnings
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,10 +18,29 @@ from PIL import Image
 from curata import rules
 from curata.rules import Rule
 
-DEFAULT_MAX_PIXELS = 64_000_000
-DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 _HEADER_BYTES = 64 * 1024
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _JPEG_SOF = {0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF}
+
+# Formats Pillow may report for a file of each extension (MPO: the JPEG variant cameras write).
+EXTENSION_FORMATS: dict[str, frozenset[str]] = {
+    ".jpg": frozenset({"JPEG", "MPO"}),
+    ".jpeg": frozenset({"JPEG", "MPO"}),
+    ".png": frozenset({"PNG"}),
+    ".webp": frozenset({"WEBP"}),
+}
+IMAGE_EXTENSIONS = frozenset(EXTENSION_FORMATS)
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """The limits every inspection applies; the `curata` resource is the only place that sets them."""
+
+    max_pixels: int = 64_000_000
+    max_bytes: int = 64 * 1024 * 1024
+
+
+DEFAULT_IMAGE_LIMITS = ImageLimits()
 
 
 @dataclass(frozen=True)
@@ -66,58 +89,97 @@ def declared_size(head: bytes) -> tuple[int, int] | None:
     return None
 
 
-def read_header_size(path: Path) -> tuple[int, int]:
-    """Width and height of an image file from its header alone; raises OSError if unreadable."""
-    with open(path, "rb") as handle:
-        size = declared_size(handle.read(_HEADER_BYTES))
-        if size is not None:
-            return size
-        handle.seek(0)
-        with Image.open(handle) as img:  # lazy: reads the header, decodes nothing
-            return img.size
-
-
-def inspect_image(
-    data: bytes,
-    *,
-    max_pixels: int = DEFAULT_MAX_PIXELS,
-    decode: bool = True,
-) -> ImageFacts:
+def inspect_image(data: bytes, limits: ImageLimits, *, name: str | None = None) -> ImageFacts:
     """Checks one image's bytes and returns its facts, or raises ImageRejected naming the rule broken.
 
+    `name` (a file name) lets the extension be compared with the format the bytes really hold.
     Decoding uses JPEG draft mode (DCT scaling): every byte of the entropy-coded stream is still
     read, so truncation is caught, at a fraction of the cost of a full-size decode.
     """
+    if len(data) > limits.max_bytes:
+        raise ImageRejected(rules.FILE_TOO_LARGE, f"{len(data):,} bytes, limit {limits.max_bytes:,}")
     size = declared_size(data[:_HEADER_BYTES])
     if size is not None:
-        _check_dimensions(*size, max_pixels=max_pixels)
+        _check_dimensions(*size, limits=limits)
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            img = Image.open(io.BytesIO(data))
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageRejected(rules.IMAGE_TOO_MANY_PIXELS, str(exc)) from exc
+        img = Image.open(io.BytesIO(data))  # lazy: reads the header, allocates no pixels
+    except Image.DecompressionBombError as exc:
+        raise ImageRejected(rules.IMAGE_TOO_MANY_PIXELS, _pillow_detail(exc)) from exc
     except Exception as exc:  # Pillow raises many types for hostile bytes
-        raise ImageRejected(rules.IMAGE_UNDECODABLE, f"{type(exc).__name__}: {exc}") from exc
+        raise ImageRejected(rules.IMAGE_UNDECODABLE, _pillow_detail(exc)) from exc
     with img:
-        width, height = img.size
-        fmt = img.format or "unknown"
-        _check_dimensions(width, height, max_pixels=max_pixels)
-        if decode:
-            try:
-                if fmt == "JPEG":
-                    img.draft("RGB", (max(1, width // 8), max(1, height // 8)))
-                img.load()
-            except Exception as exc:
-                raise ImageRejected(rules.IMAGE_TRUNCATED, f"{type(exc).__name__}: {exc}") from exc
+        try:
+            width, height = img.size
+            fmt = img.format or "unknown"
+        except Exception as exc:
+            raise ImageRejected(rules.IMAGE_UNDECODABLE, _pillow_detail(exc)) from exc
+        _check_dimensions(width, height, limits=limits)
+        _check_format(fmt, name)
+        try:
+            if fmt == "JPEG":
+                img.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+            img.load()
+        except Exception as exc:
+            raise ImageRejected(rules.IMAGE_TRUNCATED, _pillow_detail(exc)) from exc
     return ImageFacts(hashlib.sha256(data).hexdigest(), width, height, fmt, len(data))
 
 
-def _check_dimensions(width: int, height: int, *, max_pixels: int) -> None:
+def inspect_file(path: Path, limits: ImageLimits) -> ImageFacts:
+    """Inspects the file at `path`; a file that cannot be read (or is too large) is rejected, not raised."""
+    try:
+        size = path.stat().st_size
+        if size > limits.max_bytes:
+            raise ImageRejected(rules.FILE_TOO_LARGE, f"{size:,} bytes, limit {limits.max_bytes:,}")
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImageRejected(rules.IMAGE_UNREADABLE, f"{type(exc).__name__}: {exc.strerror or exc}") from exc
+    return inspect_image(data, limits, name=path.name)
+
+
+class ImageInspector:
+    """Inspects each file once per run (thread-safe): a log or project names the same image many times."""
+
+    def __init__(self, limits: ImageLimits):
+        self.limits = limits
+        self._results: dict[Path, ImageFacts | ImageRejected] = {}
+        self._lock = threading.Lock()
+
+    def inspect(self, path: Path) -> ImageFacts:
+        with self._lock:
+            known = self._results.get(path)
+        if known is None:
+            try:
+                known = inspect_file(path, self.limits)
+            except ImageRejected as rejected:
+                known = rejected
+            with self._lock:
+                self._results[path] = known
+        if isinstance(known, ImageRejected):
+            raise known
+        return known
+
+
+def _check_dimensions(width: int, height: int, *, limits: ImageLimits) -> None:
     if width <= 0 or height <= 0:
         raise ImageRejected(rules.IMAGE_ZERO_DIMENSIONS, f"header declares {width}x{height}")
-    if width * height > max_pixels:
+    if width * height > limits.max_pixels:
         raise ImageRejected(
             rules.IMAGE_TOO_MANY_PIXELS,
-            f"header declares {width}x{height} = {width * height:,} pixels, limit {max_pixels:,}",
+            f"header declares {width}x{height} = {width * height:,} pixels, limit {limits.max_pixels:,}",
         )
+
+
+def _check_format(fmt: str, name: str | None) -> None:
+    if name is None:
+        return
+    ext = Path(name).suffix.lower()
+    allowed = EXTENSION_FORMATS.get(ext)
+    if allowed is None:
+        raise ImageRejected(rules.IMAGE_FORMAT_MISMATCH, f"{name!r}: extension {ext or '(none)'!r} is not an image's")
+    if fmt not in allowed:
+        raise ImageRejected(rules.IMAGE_FORMAT_MISMATCH, f"{name!r} holds {fmt} bytes")
+
+
+def _pillow_detail(exc: Exception) -> str:
+    """The error without object reprs (memory addresses), so a detail is the same on every run."""
+    return f"{type(exc).__name__}: {_ADDRESS.sub('', str(exc))}"

@@ -140,6 +140,16 @@ IMAGE_UNDECODABLE = _r(
     "the file is not an image Pillow can decode",
     "Re-export the image from the source; the bytes on disk are not a JPEG/PNG.",
 )
+IMAGE_UNREADABLE = _r(
+    "image.unreadable",
+    "the image file could not be read (permissions, I/O error, a link loop)",
+    "Check the file's permissions and the disk; the detail names the operating-system error.",
+)
+IMAGE_FORMAT_MISMATCH = _r(
+    "image.format_mismatch",
+    "the bytes are not the format the file name's extension says (or the extension is not an image's)",
+    "Re-export the image in the format its name says, or rename it; a disguised file is never decoded.",
+)
 IMAGE_TRUNCATED = _r(
     "image.truncated",
     "the image is truncated or corrupt partway through",
@@ -230,11 +240,6 @@ PATH_AMBIGUOUS = _r(
     "curation.path_ambiguous",
     "a logged path fits two or more files equally well (same name, same matching suffix)",
     "Log paths relative to the data root; the detail lists the candidates. Nothing was guessed.",
-)
-CURATION_IMAGE_UNREADABLE = _r(
-    "curation.image_unreadable",
-    "a logged image exists but its header cannot be read",
-    "Re-export the image; the detail names the error.",
 )
 NEG_PATHS_MALFORMED = _r(
     "selection.neg_paths_malformed",

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from dagster import ConfigurableResource
 
-from curata.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS
+from curata.images import DEFAULT_IMAGE_LIMITS, ImageLimits
 from curata.layout import DataRoot
 from curata.sessions.validate import Limits
 from curata.warehouse import Warehouse
@@ -18,8 +18,8 @@ class CurataSettings(ConfigurableResource):
     pseudonym_key: str
     settle_seconds: float = 120.0
     max_metadata_bytes: int = 1 << 20
-    max_image_bytes: int = DEFAULT_MAX_BYTES
-    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_image_bytes: int = DEFAULT_IMAGE_LIMITS.max_bytes
+    max_pixels: int = DEFAULT_IMAGE_LIMITS.max_pixels
     validation_workers: int = 0  # threads per partition; 0 = one per CPU
     validation_fraction: float = 0.1
     anomaly_rate_low: float = 0.0  # per-project share of groups where a lower stage won; a warning outside
@@ -38,9 +38,12 @@ class CurataSettings(ConfigurableResource):
         return Limits(
             settle_seconds=self.settle_seconds,
             max_metadata_bytes=self.max_metadata_bytes,
-            max_image_bytes=self.max_image_bytes,
-            max_pixels=self.max_pixels,
+            image=self.image_limits,
         )
+
+    @property
+    def image_limits(self) -> ImageLimits:
+        return ImageLimits(max_pixels=self.max_pixels, max_bytes=self.max_image_bytes)
 
     @property
     def workers(self) -> int:

@@ -6,6 +6,7 @@ from curata import rules
 from curata.curation.collect import CurationLogger, CurationRecordError
 from curata.curation.logs import CROP_LOG, SELECTION_LOG, TRUNCATION_MARKER, validate_log
 from curata.curation.paths import PathResolver
+from curata.images import DEFAULT_IMAGE_LIMITS
 from curata.layout import DataRoot
 from curata.sample.scenes import render_house
 
@@ -23,7 +24,7 @@ def images(tmp_path):
 
 
 def read_back(root, log):
-    return validate_log(root.curation / log, f"curation/{log}", PathResolver(root.root))
+    return validate_log(root.curation / log, f"curation/{log}", PathResolver(root.root, DEFAULT_IMAGE_LIMITS))
 
 
 def crop(logger, paths, **changes):

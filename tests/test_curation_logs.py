@@ -9,6 +9,7 @@ from curata.curation.checks import crop_problems, path_format_problems
 from curata.curation.crops import parse_crop_fields
 from curata.curation.logs import CROP_LOG, SELECTION_LOG, record_ids, validate_log
 from curata.curation.paths import PathResolver
+from curata.images import DEFAULT_IMAGE_LIMITS
 from curata.layout import DataRoot
 from curata.reconcile import reconcile
 from curata.sample.curation import generate_curation
@@ -18,7 +19,7 @@ from curata.sample.curation import generate_curation
 def curated(tmp_path_factory):
     root = DataRoot(tmp_path_factory.mktemp("curation")).ensure()
     truth = generate_curation(root, n_sets=28, image_size=(96, 72))
-    resolver = PathResolver(root.root)
+    resolver = PathResolver(root.root, DEFAULT_IMAGE_LIMITS)
     results = {log: validate_log(root.curation / log, f"curation/{log}", resolver) for log in (SELECTION_LOG, CROP_LOG)}
     return root, truth, results
 
@@ -76,7 +77,7 @@ def test_resolver_suffix_fallback_ambiguity_and_escape(tmp_path):
     outside = tmp_path.parent / "outside.png"
     outside.write_bytes(b"png")
     os.symlink(outside, root.root / "curation" / "link.png")
-    r = PathResolver(root.root)
+    r = PathResolver(root.root, DEFAULT_IMAGE_LIMITS)
     assert r.resolve("curation/a/only.png").method == "direct"
     assert r.resolve("/Users/erik/mojo1/a/only.png").path == "curation/a/only.png"
     assert r.resolve("D:\\mojo\\curation\\b\\x.png").path == "curation/b/x.png"

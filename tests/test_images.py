@@ -4,7 +4,7 @@ import pytest
 from PIL import Image
 
 from curata import rules
-from curata.images import ImageRejected, declared_size, inspect_image
+from curata.images import DEFAULT_IMAGE_LIMITS, ImageLimits, ImageRejected, declared_size, inspect_image
 from curata.sample.session_defects import png_declaring
 from tests.conftest import small_pair
 
@@ -18,7 +18,7 @@ def test_declared_size_reads_png_and_jpeg_headers():
 
 def test_good_jpeg_yields_facts():
     original, _ = small_pair(1)
-    facts = inspect_image(original)
+    facts = inspect_image(original, DEFAULT_IMAGE_LIMITS)
     assert (facts.width, facts.height, facts.format, facts.num_bytes) == (160, 120, "JPEG", len(original))
     assert len(facts.sha256) == 64
 
@@ -35,7 +35,7 @@ def test_good_jpeg_yields_facts():
 )
 def test_bad_images_are_rejected_with_their_rule(data, rule):
     with pytest.raises(ImageRejected) as err:
-        inspect_image(data)
+        inspect_image(data, DEFAULT_IMAGE_LIMITS)
     assert err.value.rule is rule
 
 
@@ -45,7 +45,7 @@ def test_bomb_is_refused_before_pillow_sees_it(monkeypatch):
 
     monkeypatch.setattr(Image, "open", explode)
     with pytest.raises(ImageRejected) as err:
-        inspect_image(png_declaring(60_000, 60_000))
+        inspect_image(png_declaring(60_000, 60_000), DEFAULT_IMAGE_LIMITS)
     assert err.value.rule is rules.IMAGE_TOO_MANY_PIXELS
 
 
@@ -53,4 +53,4 @@ def test_pixel_limit_is_configurable():
     buf = io.BytesIO()
     Image.new("RGB", (200, 200)).save(buf, "PNG")
     with pytest.raises(ImageRejected):
-        inspect_image(buf.getvalue(), max_pixels=100 * 100)
+        inspect_image(buf.getvalue(), ImageLimits(max_pixels=100 * 100))

@@ -5,6 +5,7 @@ import shutil
 import pytest
 from PIL import Image
 
+from curata.images import DEFAULT_IMAGE_LIMITS
 from curata.projects.checks import pair_problems
 from curata.projects.discovery import list_projects, project_entries
 from curata.projects.naming import parse_stage_name
@@ -43,7 +44,7 @@ def projects(tmp_path_factory):
 
 
 def mine(root, name):
-    return mine_project(name, scan_project(root.projects / name, root.root), root.root)
+    return mine_project(name, scan_project(root.projects / name, root.root, DEFAULT_IMAGE_LIMITS), root.root)
 
 
 def test_pairs_anomalies_groups_and_quarantine_match_ground_truth(projects):

@@ -6,6 +6,7 @@ import time
 import pytest
 
 from curata import rules
+from curata.images import ImageLimits
 from curata.privacy import pseudonymize
 from curata.sample.session_defects import SESSION_DEFECTS
 from curata.sessions.validate import Limits, validate_session
@@ -79,7 +80,7 @@ def test_metadata_that_is_not_utf8_is_unparseable(root, make_session):
 
 def test_file_over_the_byte_limit_is_refused_before_reading(root, make_session):
     files = make_session()
-    assert run(root, files.folder, max_image_bytes=1000).violations[0].rule is rules.FILE_TOO_LARGE
+    assert run(root, files.folder, image=ImageLimits(max_bytes=1000)).violations[0].rule is rules.FILE_TOO_LARGE
 
 
 def test_symlink_inside_the_folder_is_allowed(root, make_session):
@@ -124,5 +125,6 @@ def test_unreadable_file_is_quarantined_not_raised(root, make_session, monkeypat
 
     monkeypatch.setattr(type(files.original), "read_bytes", failing)
     violation = run(root, files.folder).violations[0]
-    assert violation.rule is rules.UNREADABLE
+    assert violation.rule is rules.IMAGE_UNREADABLE
     assert violation.file.endswith(files.edited.name)
+    assert "Permission denied" in violation.detail

@@ -21,6 +21,7 @@ from curata.curation.crops import crop_header, validate_crop
 from curata.curation.logs import CROP_LOG, SELECTION_LOG, TRUNCATION_MARKER
 from curata.curation.paths import PathResolver
 from curata.curation.selections import SELECTION_HEADER, validate_selection
+from curata.images import DEFAULT_IMAGE_LIMITS, ImageLimits
 from curata.rules import Refused, Rule
 
 
@@ -36,10 +37,10 @@ class CurationRecordError(ValueError):
 class CurationLogger:
     """Appends validated rows to `<data root>/curation/{selection_only_log,select_crop_log}.csv`."""
 
-    def __init__(self, data_root: Path):
+    def __init__(self, data_root: Path, limits: ImageLimits = DEFAULT_IMAGE_LIMITS):
         self.data_root = Path(data_root).resolve()
         self.folder = self.data_root / "curation"
-        self.resolver = PathResolver(self.data_root)
+        self.resolver = PathResolver(self.data_root, limits)
 
     def log_selection(
         self,

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 
 from curata import rules
 from curata.curation.paths import PathResolver
-from curata.curation.refusal import resolve_all
-from curata.projects.naming import IMAGE_EXTENSIONS
+from curata.curation.refusal import inspect_all, resolve_all
+from curata.images import IMAGE_EXTENSIONS
 from curata.rules import Refused
 
 CROP_FIXED = ["timestamp", "session_id", "set_id", "directory", "chosen_idx", "chosen_path"]
@@ -114,12 +114,10 @@ def validate_crop(fields: list[str], record_id: str, where: str, resolver: PathR
     if chosen[0] != paths[idx]:
         raise Refused(rules.CHOSEN_PATH_MISMATCH, where, f"chosen_path {chosen[0]} but image_{idx}_path {paths[idx]}")
 
+    facts = inspect_all(paths, resolver, where)
     sizes, recovered = [], []
-    for path, logged in zip(paths, logged_sizes, strict=True):
-        try:
-            actual = resolver.size(path)
-        except (OSError, ValueError) as exc:
-            raise Refused(rules.CURATION_IMAGE_UNREADABLE, where, f"{path}: {type(exc).__name__}: {exc}") from exc
+    for path, logged, image in zip(paths, logged_sizes, facts, strict=True):
+        actual = (image.width, image.height)
         if logged is not None and logged != actual:
             raise Refused(
                 rules.SIZE_DISAGREES, where, f"{path}: logged {logged[0]}x{logged[1]}, file {actual[0]}x{actual[1]}"
@@ -144,7 +142,7 @@ def validate_crop(fields: list[str], record_id: str, where: str, resolver: PathR
         "tool_layout": row.layout,
         "chosen_idx": idx,
         "chosen_path": paths[idx],
-        "chosen_sha256": resolver.sha256(paths[idx]),
+        "chosen_sha256": facts[idx].sha256,
         "image_paths": paths,
         "image_stages": [stage for _, stage, _, _ in row.images],
         "image_widths": [w for w, _ in sizes],

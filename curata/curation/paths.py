@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from curata import rules
-from curata.hashing import sha256_file
-from curata.images import read_header_size
+from curata.images import ImageFacts, ImageInspector, ImageLimits
 from curata.rules import Rule
 
 # Folders of the data root that hold pipeline output, never logged images.
@@ -39,12 +38,11 @@ def _parts(logged: str) -> tuple[str, ...]:
 class PathResolver:
     """Resolves paths against one data root; the file-name index is built once, on first need."""
 
-    def __init__(self, data_root: Path):
+    def __init__(self, data_root: Path, limits: ImageLimits):
         self.root = data_root.resolve()
+        self.images = ImageInspector(limits)
         self._by_name: dict[str, list[str]] | None = None
         self._lock = threading.Lock()
-        self._sizes: dict[str, tuple[int, int] | Exception] = {}
-        self._hashes: dict[str, str] = {}
         self._resolved: dict[str, Resolved] = {}
 
     def _index(self) -> dict[str, list[str]]:
@@ -100,22 +98,9 @@ class PathResolver:
             return None
         return rel.as_posix()
 
-    def size(self, rel: str) -> tuple[int, int]:
-        """Width and height from the image header (cached); raises OSError or ValueError if unreadable."""
-        if rel not in self._sizes:
-            try:
-                self._sizes[rel] = read_header_size(self.root / rel)
-            except (OSError, ValueError) as exc:
-                self._sizes[rel] = exc
-        value = self._sizes[rel]
-        if isinstance(value, Exception):
-            raise value
-        return value
-
-    def sha256(self, rel: str) -> str:
-        if rel not in self._hashes:
-            self._hashes[rel] = sha256_file(self.root / rel)
-        return self._hashes[rel]
+    def inspect(self, rel: str) -> ImageFacts:
+        """The image's facts (inspected once per run); raises ImageRejected naming the rule it breaks."""
+        return self.images.inspect(self.root / rel)
 
 
 def _common_suffix(a: tuple[str, ...], b: tuple[str, ...]) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from curata import rules
 from curata.curation.paths import PathResolver
+from curata.images import ImageFacts, ImageRejected
 from curata.rules import Refused
 
 
@@ -17,3 +18,14 @@ def resolve_all(logged: list[str], resolver: PathResolver, where: str) -> tuple[
         paths.append(resolved.path)
         methods.append(resolved.method)
     return paths, methods
+
+
+def inspect_all(paths: list[str], resolver: PathResolver, where: str) -> list[ImageFacts]:
+    """The inspected facts of every image; refuses the row at the first image that fails inspection."""
+    facts = []
+    for path in paths:
+        try:
+            facts.append(resolver.inspect(path))
+        except ImageRejected as rejected:
+            raise Refused(rejected.rule, where, f"{path}: {rejected.detail}") from rejected
+    return facts

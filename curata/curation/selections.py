@@ -6,7 +6,7 @@ import json
 
 from curata import rules
 from curata.curation.paths import PathResolver
-from curata.curation.refusal import resolve_all
+from curata.curation.refusal import inspect_all, resolve_all
 from curata.rules import Refused
 
 SELECTION_HEADER = ["timestamp", "session_id", "set_id", "chosen_path", "neg_paths"]
@@ -26,14 +26,15 @@ def validate_selection(fields: list[str], record_id: str, where: str, resolver: 
     (chosen_path, *rejected), methods = resolve_all([chosen, *negs], resolver, where)
     if chosen_path in rejected:
         raise Refused(rules.CHOSEN_AMONG_REJECTED, where, f"{chosen_path} is chosen and rejected")
+    chosen_facts, *rejected_facts = inspect_all([chosen_path, *rejected], resolver, where)
     return {
         "record_id": record_id,
         "timestamp": timestamp,
         "session_id": session_id,
         "set_id": set_id,
         "chosen_path": chosen_path,
-        "chosen_sha256": resolver.sha256(chosen_path),
+        "chosen_sha256": chosen_facts.sha256,
         "rejected_paths": rejected,
-        "rejected_sha256": [resolver.sha256(r) for r in rejected],
+        "rejected_sha256": [f.sha256 for f in rejected_facts],
         "path_methods": methods,
     }

@@ -7,20 +7,13 @@ import math
 
 from PIL import Image
 
-from curata.images import DEFAULT_MAX_PIXELS, declared_size
 
-
-def decode_for_model(
-    data: bytes, image_size: int, reduced: bool = True, max_pixels: int = DEFAULT_MAX_PIXELS
-) -> Image.Image:
-    """An RGB image at least `image_size` on its shorter side.
+def decode_for_model(data: bytes, image_size: int, reduced: bool = True) -> Image.Image:
+    """An RGB image at least `image_size` on its shorter side, from bytes that passed the image inspection.
 
     JPEG draft mode scales the DCT by 1/2, 1/4 or 1/8 and never below the requested size, so the
     model's own bicubic resize still does the final step from at least its input size.
     """
-    size = declared_size(data[: 1 << 16])
-    if size is not None and (size[0] <= 0 or size[1] <= 0 or size[0] * size[1] > max_pixels):
-        raise ValueError(f"header declares {size[0]}x{size[1]}")
     img = Image.open(io.BytesIO(data))
     if reduced and img.format == "JPEG":
         w, h = img.size

@@ -6,7 +6,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".webp"}
+from curata.images import IMAGE_EXTENSIONS
+
 _STAGE_NAME = re.compile(
     r"^(?P<date>\d{8})_(?P<time>\d{6})_stage(?P<stage>\d{1,2})(?P<suffix>[-_. ][A-Za-z0-9_. -]*)?\.(?P<ext>[A-Za-z]+)$",
     re.IGNORECASE,

@@ -12,7 +12,7 @@ import pyarrow as pa
 
 from curata import rules
 from curata.projects.naming import group_hint, group_time
-from curata.projects.scan import ProjectFile, header_dims, pixel_digest
+from curata.projects.scan import ProjectFile, pixel_digest
 from curata.projects.tables import HISTORICAL_GROUPS_SCHEMA, HISTORICAL_PAIRS_SCHEMA, PROJECT_STATS_SCHEMA
 from curata.quarantine import quarantine_row, quarantine_table
 from curata.rules import Violation
@@ -54,10 +54,13 @@ def mine_project(
     groups: dict[str, list[ProjectFile]] = defaultdict(list)
     winners: list[ProjectFile] = []
     for f in files:
-        stray = (f.role == "sandbox" and f.parsed is None) or (f.role == "winner" and not f.is_image_name)
-        if f.error is not None or stray:
-            rule = rules.PROJECT_UNREADABLE if f.unreadable else rules.PROJECT_STRAY_FILE
-            refuse(PROJECT_FILE, f.path, rule, f.path, f.error or f"name {f.name!r} has no YYYYMMDD_HHMMSS_stageN")
+        stray = (f.role == "sandbox" and f.parsed is None) or not f.is_image_name
+        if f.rule is not None and not stray:
+            refuse(PROJECT_FILE, f.path, f.rule, f.path, f.error or "failed the image inspection")
+            outcome_ids["image_refused"].append(f.path)
+        elif f.sha256 is None or stray:
+            detail = f"name {f.name!r} has no YYYYMMDD_HHMMSS_stageN" if stray else f"{f.error}"
+            refuse(PROJECT_FILE, f.path, rules.PROJECT_STRAY_FILE, f.path, detail)
             outcome_ids["stray"].append(f.path)
         elif f.role == "sandbox":
             groups[f.parsed.group].append(f)
@@ -77,7 +80,7 @@ def mine_project(
         if f.path not in pixel_cache:
             try:
                 pixel_cache[f.path] = pixel_hash(data_root / f.path)
-            except (OSError, ValueError) as exc:
+            except Exception as exc:  # inspected, but changed since or undecodable in full: quarantined
                 pixel_cache[f.path] = None
                 if f.role == "winner":
                     refuse(PROJECT_FILE, f.path, rules.PROJECT_UNREADABLE, f.path, f"{type(exc).__name__}: {exc}")
@@ -94,7 +97,7 @@ def mine_project(
             with ThreadPoolExecutor(max_workers=n) as pool:  # Pillow's decoders release the GIL
                 list(
                     pool.map(
-                        lambda chunk: [header_dims(data_root / m.path) == size and pixels(m) for m in chunk],
+                        lambda chunk: [m.size == size and pixels(m) for m in chunk],
                         [members[i::n] for i in range(n)],
                     )
                 )

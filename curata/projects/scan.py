@@ -10,9 +10,9 @@ from pathlib import Path
 
 from PIL import Image
 
-from curata.hashing import sha256_file
-from curata.images import DEFAULT_MAX_PIXELS, declared_size, read_header_size
-from curata.projects.naming import IMAGE_EXTENSIONS, StageName, parse_stage_name
+from curata.images import IMAGE_EXTENSIONS, ImageLimits, ImageRejected, inspect_file
+from curata.projects.naming import StageName, parse_stage_name
+from curata.rules import Rule
 
 
 @dataclass(frozen=True)
@@ -20,11 +20,12 @@ class ProjectFile:
     path: str  # relative to the data root, POSIX
     name: str
     role: str  # "sandbox" or "winner"
-    sha256: str | None  # None for directories and unreadable files
+    sha256: str | None  # None for directories, links and images that failed inspection
     parsed: StageName | None
     is_image_name: bool
-    error: str | None = None  # why the file could not be hashed
-    unreadable: bool = False  # True for an I/O error; False for a directory or a link
+    error: str | None = None  # why the file is not a usable image
+    rule: Rule | None = None  # the image rule it broke; None for a directory or a link (a stray)
+    size: tuple[int, int] | None = None  # width and height of an inspected image
 
 
 def project_dirs(project_dir: Path) -> tuple[Path, Path]:
@@ -36,8 +37,8 @@ def is_project(project_dir: Path) -> bool:
     return project_dirs(project_dir)[0].is_dir()
 
 
-def scan_project(project_dir: Path, data_root: Path, workers: int = 4) -> list[ProjectFile]:
-    """Every entry of both folders, hashed; nothing is skipped, hidden files included.
+def scan_project(project_dir: Path, data_root: Path, limits: ImageLimits, workers: int = 4) -> list[ProjectFile]:
+    """Every entry of both folders, each image inspected (hashed and decoded); nothing is skipped.
 
     Entries are split into one chunk per worker: a future per small file costs more than its hash.
     """
@@ -54,11 +55,14 @@ def scan_project(project_dir: Path, data_root: Path, workers: int = 4) -> list[P
         if entry.is_symlink() or not entry.is_file(follow_symlinks=False):
             kind = "symlink" if entry.is_symlink() else "directory"
             return ProjectFile(rel, entry.name, role, None, None, image_name, f"{kind}, not a file")
+        parsed = parse_stage_name(entry.name)
+        if not image_name:
+            return ProjectFile(rel, entry.name, role, None, parsed, image_name, "not an image file name")
         try:
-            digest = sha256_file(Path(entry.path))
-        except OSError as exc:
-            return ProjectFile(rel, entry.name, role, None, None, image_name, f"{type(exc).__name__}: {exc}", True)
-        return ProjectFile(rel, entry.name, role, digest, parse_stage_name(entry.name), image_name)
+            facts = inspect_file(Path(entry.path), limits)
+        except ImageRejected as rejected:
+            return ProjectFile(rel, entry.name, role, None, parsed, image_name, rejected.detail, rejected.rule)
+        return ProjectFile(rel, entry.name, role, facts.sha256, parsed, image_name, size=(facts.width, facts.height))
 
     n = max(1, workers)
     chunks = [entries[i::n] for i in range(n)]
@@ -67,23 +71,14 @@ def scan_project(project_dir: Path, data_root: Path, workers: int = 4) -> list[P
     return sorted((f for chunk in done for f in chunk), key=lambda f: (f.role != "sandbox", f.name))
 
 
-def pixel_digest(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[tuple[int, int], str]:
-    """Size and hash of the decoded pixels (mode included): equal for a lossless re-encode."""
-    with open(path, "rb") as handle:
-        size = declared_size(handle.read(1 << 16))
-        if size is not None and size[0] * size[1] > max_pixels:
-            raise ValueError(f"header declares {size[0]}x{size[1]}, over the pixel limit")
-        handle.seek(0)
-        with Image.open(handle) as img:
-            img.load()
-            if img.mode not in ("RGB", "RGBA", "L"):
-                img = img.convert("RGBA")
-            digest = hashlib.sha256(img.mode.encode() + img.tobytes()).hexdigest()
-            return img.size, digest
+def pixel_digest(path: Path) -> tuple[tuple[int, int], str]:
+    """Size and hash of the decoded pixels (mode included): equal for a lossless re-encode.
 
-
-def header_dims(path: Path) -> tuple[int, int] | None:
-    try:
-        return read_header_size(path)
-    except (OSError, ValueError):
-        return None
+    Only called on files that passed the image inspection, so the pixel limit already holds.
+    """
+    with Image.open(path) as img:
+        img.load()
+        if img.mode not in ("RGB", "RGBA", "L"):
+            img = img.convert("RGBA")
+        digest = hashlib.sha256(img.mode.encode() + img.tobytes()).hexdigest()
+        return img.size, digest

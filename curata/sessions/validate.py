@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from curata import rules
-from curata.images import DEFAULT_MAX_BYTES, DEFAULT_MAX_PIXELS, ImageRejected, inspect_image
+from curata.images import DEFAULT_IMAGE_LIMITS, ImageLimits, ImageRejected, inspect_file
 from curata.privacy import ANONYMOUS, is_email, pseudonymize
 from curata.rules import Refused, Violation
 from curata.sessions.inventory import newest_mtime_and_size
@@ -31,8 +31,7 @@ REQUIRED_FIELDS: dict[str, type] = {
 class Limits:
     settle_seconds: float = 120.0
     max_metadata_bytes: int = 1 << 20
-    max_image_bytes: int = DEFAULT_MAX_BYTES
-    max_pixels: int = DEFAULT_MAX_PIXELS
+    image: ImageLimits = DEFAULT_IMAGE_LIMITS
 
 
 DEFAULT_LIMITS = Limits()
@@ -191,14 +190,10 @@ def _resolve_inside(folder: Path, name: str, data_root: Path) -> Path:
 
 def _check_image(path: Path, declared_bytes: int, data_root: Path, limits: Limits) -> dict[str, Any]:
     rel = _rel(path, data_root)
-    size = path.stat().st_size
-    if size > limits.max_image_bytes:
-        raise Refused(rules.FILE_TOO_LARGE, rel, f"{size:,} bytes, limit {limits.max_image_bytes:,}")
-    data = path.read_bytes()
     try:
-        facts = inspect_image(data, max_pixels=limits.max_pixels)
+        facts = inspect_file(path, limits.image)
     except ImageRejected as rejected:
         raise Refused(rejected.rule, rel, rejected.detail) from rejected
-    if size != declared_bytes:
-        raise Refused(rules.SIZE_MISMATCH, rel, f"{size:,} bytes on disk, metadata says {declared_bytes:,}")
-    return {"sha256": facts.sha256, "width": facts.width, "height": facts.height, "bytes": size}
+    if facts.num_bytes != declared_bytes:
+        raise Refused(rules.SIZE_MISMATCH, rel, f"{facts.num_bytes:,} bytes on disk, metadata says {declared_bytes:,}")
+    return {"sha256": facts.sha256, "width": facts.width, "height": facts.height, "bytes": facts.num_bytes}
