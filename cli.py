@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import secrets
@@ -23,6 +24,7 @@ def prepare_environment(data_root: Path) -> Path:
     if not (home / "dagster.yaml").exists():
         shutil.copy(REPO / "dagster.yaml", home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
+    initialise_instance(home)
     os.environ["CURATA_DATA_ROOT"] = str(data_root.resolve())
     if not os.environ.get(PSEUDONYM_KEY_ENV):
         key_file = home / "pseudonym.key"
@@ -34,12 +36,23 @@ def prepare_environment(data_root: Path) -> Path:
     return home
 
 
+def initialise_instance(home: Path) -> None:
+    """Creates the instance's storage once, under a lock, so two first commands never race its migrations."""
+    from dagster import DagsterInstance
+
+    with open(home / ".initialise.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with DagsterInstance.from_config(str(home)) as instance:
+            instance.get_runs(limit=1)
+            instance.all_instigator_state()
+
+
 def generate_sample(args: argparse.Namespace) -> int:
     from curata.sample.curation import generate_curation
     from curata.sample.projects import generate_projects
     from curata.sample.sessions import generate_sessions
 
-    root = DataRoot(Path(args.root).resolve()).ensure()
+    root = DataRoot(Path(args.root).resolve()).create_inputs()
     width, height = (int(v) for v in args.image_size.split("x"))
     sessions = generate_sessions(
         root,

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
+
 from dagster import Definitions, EnvVar
+from dagster_aws.s3 import S3Resource
 
 from assets.curation import curation_outcomes
 from assets.embeddings import image_embeddings
@@ -24,14 +27,30 @@ from curata.layout import DataRoot
 from curata.privacy import PSEUDONYM_KEY_ENV
 from resources import CurataSettings, WarehouseIOManager
 from resources.clip_model import ClipModel
+from resources.s3 import STORE_URL_ENV, s3_from_env
 from sensors.project_sensor import new_project_folders
 from sensors.schedules import nightly_health_schedule
 from sensors.session_sensor import new_session_folders
 
 
-def build_definitions(data_root: str | None = None, clip: ClipModel | None = None) -> Definitions:
-    """Definitions over one data root (default: $CURATA_DATA_ROOT, else ./curata-data)."""
+def build_definitions(
+    data_root: str | None = None,
+    clip: ClipModel | None = None,
+    store_url: str | None = None,
+    s3: S3Resource | None = None,
+) -> Definitions:
+    """Definitions over one data root (default: $CURATA_DATA_ROOT, else ./curata-data).
+
+    Output goes to `store_url` (default: $CURATA_STORE_URL, else the data root), an S3 prefix reached
+    with `s3` (default: endpoint, region and credentials from the environment, see resources/s3.py).
+    """
     root = data_root or DataRoot.from_env().root.as_posix()
+    curata = CurataSettings(
+        data_root=root,
+        pseudonym_key=EnvVar(PSEUDONYM_KEY_ENV),
+        store_url=store_url if store_url is not None else os.environ.get(STORE_URL_ENV, ""),
+        s3=s3 or s3_from_env(),
+    )
     return Definitions(
         assets=[
             raw_sessions,
@@ -48,8 +67,8 @@ def build_definitions(data_root: str | None = None, clip: ClipModel | None = Non
         sensors=[new_session_folders, new_project_folders],
         schedules=[nightly_health_schedule],
         resources={
-            "curata": CurataSettings(data_root=root, pseudonym_key=EnvVar(PSEUDONYM_KEY_ENV)),
-            "io_manager": WarehouseIOManager(data_root=root),
+            "curata": curata,
+            "io_manager": WarehouseIOManager(curata=curata),
             "clip": clip or ClipModel(),
         },
     )

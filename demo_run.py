@@ -8,10 +8,11 @@ from pathlib import Path
 from dagster import DagsterInstance
 
 from assets.partitions import historical_projects
-from curata.layout import DataRoot
+from curata.layout import REPORTS, DataRoot
 from curata.projects.discovery import list_projects
 from curata.sample.compare import curation_mismatches, ground_truth_mismatches, project_mismatches
 from curata.sessions.inventory import list_session_folders
+from curata.storage import Store
 from curata.warehouse import Warehouse
 
 QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
@@ -61,7 +62,7 @@ def run_demo(root: Path, clip_architecture: str = "ViT-B-32") -> int:
     if not publish.success:
         print("publish_datasets FAILED; see the run in the Dagster UI")
         return 1
-    report = json.loads((layout.reports / "health-latest.json").read_text())
+    report = json.loads(Store.at(root).read_text(f"{REPORTS}/health-latest.json"))
     export = publish.asset_materializations_for_node("edit_triplets")[0].metadata
     print_summary(report, export)
     print(
@@ -115,7 +116,7 @@ def compare_with_ground_truth(layout: DataRoot, report: dict) -> int:
     if not truth_file.exists():
         print("no ground truth in this data root; nothing to compare")
         return 0
-    warehouse = Warehouse(layout.warehouse)
+    warehouse = Warehouse(Store.at(layout.root))
     problems = ground_truth_mismatches(truth_file, warehouse)
     if (layout.ground_truth / "projects.json").exists():
         problems += project_mismatches(layout.ground_truth / "projects.json", warehouse)

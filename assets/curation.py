@@ -5,10 +5,11 @@ from collections.abc import Iterator
 import pyarrow as pa
 from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, AssetOut, Output, multi_asset
 
+from assets.checks import actionable_check, actionable_spec, problems_check
 from curata.curation.checks import crop_problems, path_format_problems
 from curata.curation.logs import CROP_LOG, SELECTION_LOG, record_ids, validate_log
 from curata.curation.paths import PathResolver
-from curata.quarantine import counts_by_rule, incomplete_quarantine_rows, quarantine_table
+from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
 from resources import CurataSettings
 
@@ -41,22 +42,16 @@ from resources import CurataSettings
             blocking=True,
             description="every path in both tables is POSIX and relative to the data root",
         ),
-        AssetCheckSpec(
-            "quarantine_rows_actionable",
-            asset="curation_quarantine",
-            blocking=True,
-            description="every row names a known rule, a file, a detail and a hint",
-        ),
+        actionable_spec("curation_quarantine"),
     ],
 )
 def curation_outcomes(context: AssetExecutionContext, curata: CurataSettings) -> Iterator[Output | AssetCheckResult]:
     layout = curata.layout
+    folder = layout.require("curation")
     resolver = PathResolver(layout.root, curata.image_limits)
-    results = {
-        name: validate_log(layout.curation / name, f"curation/{name}", resolver) for name in (SELECTION_LOG, CROP_LOG)
-    }
+    results = {name: validate_log(folder / name, f"curation/{name}", resolver) for name in (SELECTION_LOG, CROP_LOG)}
     selections, crops = results[SELECTION_LOG].accepted, results[CROP_LOG].accepted
-    quarantine = pa.concat_tables([r.quarantined for r in results.values()]) if results else quarantine_table([])
+    quarantine = pa.concat_tables([r.quarantined for r in results.values()])
     q_rows = quarantine.to_pylist()
     recovered = sum(any(flags) for flags in crops.column("sizes_recovered").to_pylist())
     yield Output(selections, output_name="validated_selections", metadata={"accepted": selections.num_rows})
@@ -65,41 +60,21 @@ def curation_outcomes(context: AssetExecutionContext, curata: CurataSettings) ->
         quarantine, output_name="curation_quarantine", metadata={"quarantined": len(q_rows), **counts_by_rule(q_rows)}
     )
 
-    summaries, ok = [], True
+    summaries, failing = [], []
     for name, result in results.items():
         rec = reconcile(
-            record_ids(layout.curation / name, name),
+            record_ids(folder / name, name),
             {
                 "accepted": result.accepted.column("record_id").to_pylist(),
                 "quarantined": result.quarantined.column("record_id").to_pylist(),
             },
         )
-        ok &= rec.ok
         summaries.append(f"{name}: {rec.describe()}")
-    yield AssetCheckResult(
-        asset_key="validated_crops", check_name="logs_reconcile", passed=ok, metadata={"summary": "\n".join(summaries)}
-    )
-    problems = crop_problems(crops.to_pylist())
-    yield AssetCheckResult(
-        asset_key="validated_crops",
-        check_name="crops_are_sound",
-        passed=not problems,
-        metadata={"problems": "\n".join(problems[:20]) or "none"},
-    )
+        failing += [] if rec.ok else [summaries[-1]]
+    yield problems_check("validated_crops", "logs_reconcile", failing, summary="\n".join(summaries))
+    yield problems_check("validated_crops", "crops_are_sound", crop_problems(crops.to_pylist()))
     paths = [p for ps in crops.column("image_paths").to_pylist() for p in ps]
     paths += selections.column("chosen_path").to_pylist()
     paths += [p for ps in selections.column("rejected_paths").to_pylist() for p in ps]
-    bad_paths = path_format_problems(paths)
-    yield AssetCheckResult(
-        asset_key="validated_crops",
-        check_name="paths_share_one_format",
-        passed=not bad_paths,
-        metadata={"problems": "\n".join(bad_paths[:20]) or "none", "paths": len(paths)},
-    )
-    incomplete = incomplete_quarantine_rows(q_rows)
-    yield AssetCheckResult(
-        asset_key="curation_quarantine",
-        check_name="quarantine_rows_actionable",
-        passed=not incomplete,
-        metadata={"incomplete": "\n".join(incomplete[:20]) or "none"},
-    )
+    yield problems_check("validated_crops", "paths_share_one_format", path_format_problems(paths), paths=len(paths))
+    yield actionable_check("curation_quarantine", q_rows)

@@ -1,35 +1,29 @@
 """CLIP embeddings of every image the accepted records reference, in a content-addressed store."""
 
-from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
-    AssetCheckSpec,
-    AssetExecutionContext,
-    MaterializeResult,
-    asset,
-)
+from collections.abc import Iterator
 
-from curata.embeddings.checks import missing_embeddings, orphan_embeddings, vector_problems
-from curata.embeddings.store import EmbeddingStore
+import pyarrow as pa
+from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, Output, asset
+
+from assets.checks import problems_check
+from curata.embeddings.checks import embedding_catalog, orphan_embeddings, vector_problems
+from curata.embeddings.tables import FAILED, MISSING
 from curata.embeddings.wanted import wanted_images
 from resources import CurataSettings
 from resources.clip_model import ClipModel
 
-
-def embedding_store(curata: CurataSettings) -> EmbeddingStore:
-    return EmbeddingStore(curata.layout.warehouse / "embeddings")
+SHOWN_PATHS = 50
 
 
 @asset(
     group_name="embeddings",
-    deps=["validated_sessions", "validated_selections", "validated_crops", "historical_pairs"],
     kinds={"pytorch", "parquet"},
     check_specs=[
         AssetCheckSpec(
             "every_image_embedded",
             asset="image_embeddings",
             blocking=True,
-            description="every accepted session image, selection, crop and pair member has a vector",
+            description="every referenced image has a vector, or a recorded failure (counted, not retried)",
         ),
         AssetCheckSpec(
             "vectors_sound",
@@ -44,18 +38,36 @@ def embedding_store(curata: CurataSettings) -> EmbeddingStore:
         ),
     ],
 )
-def image_embeddings(context: AssetExecutionContext, curata: CurataSettings, clip: ClipModel) -> MaterializeResult:
-    """Embeds only images not yet embedded with this model fingerprint; corrupt images are recorded once."""
+def image_embeddings(
+    context: AssetExecutionContext,
+    curata: CurataSettings,
+    clip: ClipModel,
+    validated_sessions: pa.Table,
+    validated_selections: pa.Table,
+    validated_crops: pa.Table,
+    historical_pairs: pa.Table,
+) -> Iterator[Output | AssetCheckResult]:
+    """Embeds only images not yet embedded with this model fingerprint; a failure is recorded once."""
     from curata.embeddings.compute import embed_missing  # torch loads only in runs that embed
 
     model = clip.load()
-    store = embedding_store(curata)
-    wanted = wanted_images(curata.warehouse)
+    store = curata.embedding_store
+    wanted = wanted_images(
+        {
+            "validated_sessions": validated_sessions,
+            "validated_selections": validated_selections,
+            "validated_crops": validated_crops,
+            "historical_pairs": historical_pairs,
+        }
+    )
     report = embed_missing(model, store, wanted, curata.layout.root, decode_workers=clip.decode_workers)
-    missing = missing_embeddings(store, model.fingerprint, wanted)
-    problems = vector_problems(store, model.fingerprint, model.dim)
-    orphans = orphan_embeddings(store, model.fingerprint, wanted)
-    return MaterializeResult(
+    catalog = embedding_catalog(store, model.fingerprint, wanted)
+    status = catalog.column("status").to_pylist()
+    paths = catalog.column("path").to_pylist()
+    missing = [p for p, s in zip(paths, status, strict=True) if s == MISSING]
+    failed = [p for p, s in zip(paths, status, strict=True) if s == FAILED]
+    yield Output(
+        catalog,
         metadata={
             "fingerprint": model.fingerprint,
             "architecture": clip.architecture,
@@ -63,25 +75,12 @@ def image_embeddings(context: AssetExecutionContext, curata: CurataSettings, cli
             "wanted": report.wanted,
             "already_stored": report.already_stored,
             "embedded": report.embedded,
-            "failed": len(report.failed),
+            "failed": len(failed),
+            "failed_paths": "\n".join(failed[:SHOWN_PATHS]) or "none",
             "changed_since_validation": len(report.changed),
         },
-        check_results=[
-            AssetCheckResult(
-                check_name="every_image_embedded",
-                passed=not missing,
-                metadata={"missing": len(missing), "missing_paths": "\n".join(missing[:50]) or "none"},
-            ),
-            AssetCheckResult(
-                check_name="vectors_sound",
-                passed=not problems,
-                metadata={"problems": "\n".join(problems[:50]) or "none"},
-            ),
-            AssetCheckResult(
-                check_name="no_orphan_embeddings",
-                passed=not orphans,
-                severity=AssetCheckSeverity.WARN,
-                metadata={"orphans": len(orphans), "orphan_paths": "\n".join(orphans[:50]) or "none"},
-            ),
-        ],
     )
+    yield problems_check("image_embeddings", "every_image_embedded", missing, failed=len(failed))
+    yield problems_check("image_embeddings", "vectors_sound", vector_problems(store, model.fingerprint, model.dim))
+    orphans = orphan_embeddings(store, model.fingerprint, wanted)
+    yield problems_check("image_embeddings", "no_orphan_embeddings", orphans, warn=True)

@@ -2,22 +2,24 @@
 
 from collections.abc import Iterator
 
+import pyarrow as pa
 from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, MaterializeResult, asset
 
-from curata.export.edit_triplets import export_edit_triplets
-from curata.export.verify import duplicate_content, export_problems
-from curata.sessions.tables import VALIDATED_SESSIONS_SCHEMA
+from assets.checks import problems_check
+from assets.health import data_health_report
+from curata.health import repeats_across_partitions
+from curata.layout import EXPORTS
 from resources import CurataSettings
 
 
 class DuplicateAcrossPartitions(RuntimeError):
-    """Partitions validated out of order both accepted the same content; re-running the later one fixes it."""
+    """Days validated concurrently or out of order both accepted one image pair; re-running the later day fixes it."""
 
 
 # The InstructPix2Pix dataset: what diffusers' train_instruct_pix2pix.py reads unchanged.
 @asset(
     group_name="exports",
-    deps=["validated_sessions", "data_health_report"],
+    deps=[data_health_report],  # its blocking check stops the export while any partition fails
     kinds={"parquet", "huggingface"},
     check_specs=[
         AssetCheckSpec(
@@ -27,26 +29,28 @@ class DuplicateAcrossPartitions(RuntimeError):
         ),
     ],
 )
-def edit_triplets(context: AssetExecutionContext, curata: CurataSettings) -> Iterator[MaterializeResult]:
+def edit_triplets(
+    context: AssetExecutionContext, curata: CurataSettings, validated_sessions: pa.Table
+) -> Iterator[MaterializeResult | AssetCheckResult]:
     """Accepted sessions as (input_image, edit_prompt, edited_image) with provenance, split by photo."""
-    warehouse = curata.warehouse
-    partitions = warehouse.partitions("validated_sessions")
-    sessions = warehouse.read_partitions("validated_sessions", partitions, schema=VALIDATED_SESSIONS_SCHEMA)
-    duplicates = duplicate_content(sessions.select(["content_key", "session_id"]).to_pylist())
-    if duplicates:
-        listing = "; ".join(", ".join(v) for v in list(duplicates.values())[:10])
+    repeats = repeats_across_partitions(
+        validated_sessions.select(["session_id", "partition_date", "timestamp", "pair_key"]).to_pylist()
+    )
+    if repeats:
         raise DuplicateAcrossPartitions(
-            f"{len(duplicates)} contents accepted more than once ({listing}). Partitions were validated out of "
-            "order: re-materialize validated_sessions for the partitions of the later sessions."
+            f"image pairs accepted more than once; re-materialize validated_sessions for {', '.join(repeats)}"
         )
+    from curata.export.edit_triplets import export_edit_triplets  # being rewritten (issue 12)
+    from curata.export.verify import export_problems
+
+    partitions = sorted(set(validated_sessions.column("partition_date").to_pylist()))
     result = export_edit_triplets(
-        sessions,
+        validated_sessions,
         data_root=curata.layout.root,
-        exports_dir=curata.layout.exports,
+        exports_dir=curata.store.local_path(EXPORTS),
         source_partitions=partitions,
         validation_fraction=curata.validation_fraction,
     )
-    problems = export_problems(result.folder)
     yield MaterializeResult(
         metadata={
             "version": result.version,
@@ -54,12 +58,6 @@ def edit_triplets(context: AssetExecutionContext, curata: CurataSettings) -> Ite
             "reused": result.reused,
             "train_rows": result.rows["train"],
             "validation_rows": result.rows["validation"],
-        },
-        check_results=[
-            AssetCheckResult(
-                check_name="export_matches_manifest",
-                passed=not problems,
-                metadata={"problems": "\n".join(problems[:20]) or "none"},
-            ),
-        ],
+        }
     )
+    yield problems_check("edit_triplets", "export_matches_manifest", export_problems(result.folder))

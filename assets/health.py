@@ -1,39 +1,52 @@
 """The nightly health summary over every stored partition."""
 
-from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
-    AssetCheckSpec,
-    AssetExecutionContext,
-    MaterializeResult,
-    asset,
-)
+import pyarrow as pa
+from dagster import AssetCheckSpec, AssetExecutionContext, AssetIn, MaterializeResult, asset
 
-from curata.health import curation_health, project_health, session_health, write_report
+from assets.checks import problems_check
+from curata.catalog import spec_of
+from curata.health import (
+    SessionTables,
+    blocking_errors,
+    curation_health,
+    embedding_health,
+    ingest_gaps,
+    new_report,
+    project_health,
+    render_text,
+    session_health,
+    training_log_health,
+    write_report,
+)
+from curata.sessions.inventory import list_session_folders
 from resources import CurataSettings
+from resources.warehouse_io import ALLOW_MISSING
+
+OPTIONAL = {ALLOW_MISSING: True}  # a job never run yet is reported as such, not as a failed report
+Days = dict[str, pa.Table]
 
 
 @asset(
     group_name="health",
-    deps=[
-        "validated_sessions",
-        "session_quarantine",
-        "deferred_sessions",
-        "training_log_lines",
-        "project_stats",
-        "project_quarantine",
-        "validated_selections",
-        "validated_crops",
-        "curation_quarantine",
-    ],
     kinds={"python"},
+    ins={
+        name: AssetIn(metadata=OPTIONAL)
+        for name in (
+            "training_log_lines",
+            "training_log_quarantine",
+            "validated_selections",
+            "validated_crops",
+            "curation_quarantine",
+            "image_embeddings",
+        )
+    },
     check_specs=[
         # Blocking: the export reads every partition, so no export while any of them fails to reconcile.
         AssetCheckSpec(
             "every_partition_reconciles",
             asset="data_health_report",
             blocking=True,
-            description="each stored partition: raw folders = accepted + quarantined + deferred",
+            description="each stored partition reconciles, no image pair accepted twice, every input folder present",
         ),
         AssetCheckSpec(
             "every_folder_ingested",
@@ -42,33 +55,61 @@ from resources import CurataSettings
         ),
     ],
 )
-def data_health_report(context: AssetExecutionContext, curata: CurataSettings) -> MaterializeResult:
+def data_health_report(
+    context: AssetExecutionContext,
+    curata: CurataSettings,
+    raw_sessions: Days,
+    validated_sessions: Days,
+    session_quarantine: Days,
+    deferred_sessions: Days,
+    project_stats: pa.Table,
+    project_quarantine: pa.Table,
+    training_log_lines: pa.Table | None,
+    training_log_quarantine: pa.Table | None,
+    validated_selections: pa.Table | None,
+    validated_crops: pa.Table | None,
+    curation_quarantine: pa.Table | None,
+    image_embeddings: pa.Table | None,
+) -> MaterializeResult:
     """The validation report of the source document, written nightly as JSON and text."""
-    report = session_health(curata.warehouse, curata.layout.sessions)
-    report["projects"] = project_health(curata.warehouse)
-    report["curation"] = curation_health(curata.warehouse)
-    json_path, text_path = write_report(curata.layout.reports, report)
+    optional = {
+        "training_log_lines": training_log_lines,
+        "training_log_quarantine": training_log_quarantine,
+        "validated_selections": validated_selections,
+        "validated_crops": validated_crops,
+        "curation_quarantine": curation_quarantine,
+        "image_embeddings": image_embeddings,
+    }
+    never = sorted(name for name, table in optional.items() if table is None)
+    t = {name: spec_of(name).empty() if table is None else table for name, table in optional.items()}
+    layout = curata.layout
+    on_disk = [f.name for f in list_session_folders(layout.sessions)] if layout.sessions.is_dir() else []
+    report = new_report(
+        missing_inputs=layout.missing_inputs(),
+        never_materialized=never,
+        sessions=session_health(
+            SessionTables(raw_sessions, validated_sessions, session_quarantine, deferred_sessions), on_disk
+        ),
+        training_log=training_log_health(t["training_log_lines"], t["training_log_quarantine"]),
+        projects=project_health(project_stats, project_quarantine),
+        curation=curation_health(t["validated_selections"], t["validated_crops"], t["curation_quarantine"]),
+        embeddings=embedding_health(t["image_embeddings"]),
+    )
+    json_key, text_key = write_report(curata.store, report)
+    context.log.info(render_text(report))
     s = report["sessions"]
-    context.log.info(text_path.read_text())
+    blocking, not_ingested = blocking_errors(report), ingest_gaps(report)
     return MaterializeResult(
         metadata={
-            "report": str(text_path),
-            "json": str(json_path),
+            "report": text_key,
+            "json": json_key,
             "accepted": s["accepted"],
             "quarantined": s["quarantined"],
             "deferred": s["deferred"],
+            "errors": len(blocking) + len(not_ingested),
         },
         check_results=[
-            AssetCheckResult(
-                check_name="every_partition_reconciles",
-                passed=not s["partitions_failing_reconciliation"],
-                metadata={"failing": str(s["partitions_failing_reconciliation"])[:2000]},
-            ),
-            AssetCheckResult(
-                check_name="every_folder_ingested",
-                passed=not s["folders_not_ingested_count"],
-                severity=AssetCheckSeverity.WARN,
-                metadata={"not_ingested": s["folders_not_ingested_count"]},
-            ),
+            problems_check("data_health_report", "every_partition_reconciles", blocking),
+            problems_check("data_health_report", "every_folder_ingested", not_ingested, warn=True),
         ],
     )

@@ -2,18 +2,18 @@
 
 from collections.abc import Iterator
 
-from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, AssetKey, Output, asset
+import pyarrow as pa
+from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, Output, asset
 
-from assets.embeddings import embedding_store
+from assets.checks import problems_check
 from curata.embeddings.store import FingerprintMismatch
-from curata.export.preference_pairs import build_preference_pairs
 from resources import CurataSettings
 from resources.clip_model import ClipModel
 
 
 @asset(
     group_name="embeddings",
-    deps=["image_embeddings", "validated_selections", "historical_pairs"],
+    deps=["validated_selections", "historical_pairs"],
     kinds={"parquet"},
     check_specs=[
         AssetCheckSpec(
@@ -31,37 +31,24 @@ from resources.clip_model import ClipModel
     ],
 )
 def preference_pairs(
-    context: AssetExecutionContext, curata: CurataSettings, clip: ClipModel
+    context: AssetExecutionContext, curata: CurataSettings, clip: ClipModel, image_embeddings: pa.Table
 ) -> Iterator[Output | AssetCheckResult]:
     """Selections and historical pairs with both images' CLIP vectors, for reward-model training."""
     model = clip.load()
-    event = context.instance.get_latest_materialization_event(AssetKey("image_embeddings"))
-    upstream = event.asset_materialization.metadata["fingerprint"].value if event else None
-    if upstream != model.fingerprint:
+    upstream = sorted(set(image_embeddings.column("fingerprint").to_pylist()))
+    if upstream and upstream != [model.fingerprint]:
         # The configured model is not the one whose vectors are in place: refuse to combine, and say so.
-        yield AssetCheckResult(
-            check_name="one_model_fingerprint",
-            passed=False,
-            metadata={"image_embeddings": str(upstream), "configured": model.fingerprint},
-        )
+        mismatch = [f"image_embeddings ran with {', '.join(upstream)}, this run is configured with {model.fingerprint}"]
+        yield problems_check("preference_pairs", "one_model_fingerprint", mismatch)
         raise FingerprintMismatch(
-            f"image_embeddings last ran with model {upstream}, this run is configured with {model.fingerprint} "
-            f"({clip.architecture}, {model.description['weights']}); materialize image_embeddings with this "
-            "model first"
+            f"{mismatch[0]} ({clip.architecture}, {model.description['weights']}); materialize image_embeddings "
+            "with this model first"
         )
-    built = build_preference_pairs(curata.warehouse, embedding_store(curata), model.fingerprint, model.dim)
+    from curata.export.preference_pairs import build_preference_pairs  # being rewritten (issue 12)
+
+    built = build_preference_pairs(curata.warehouse, curata.embedding_store, model.fingerprint, model.dim)
     fingerprints = set(built.table.column("embedding_fingerprint").to_pylist())
     yield Output(built.table, metadata={"pairs": built.table.num_rows, "fingerprint": model.fingerprint})
-    yield AssetCheckResult(
-        check_name="one_model_fingerprint",
-        passed=fingerprints <= {model.fingerprint},
-        metadata={"fingerprints": ", ".join(sorted(fingerprints)) or "none"},
-    )
-    yield AssetCheckResult(
-        check_name="every_pair_has_vectors",
-        passed=not built.without_vectors,
-        metadata={
-            "without_vectors": len(built.without_vectors),
-            "pairs": "\n".join(built.without_vectors[:30]) or "none",
-        },
-    )
+    others = sorted(fingerprints - {model.fingerprint})
+    yield problems_check("preference_pairs", "one_model_fingerprint", others)
+    yield problems_check("preference_pairs", "every_pair_has_vectors", built.without_vectors)

@@ -4,7 +4,6 @@ from collections.abc import Iterator
 
 from dagster import (
     AssetCheckResult,
-    AssetCheckSeverity,
     AssetCheckSpec,
     AssetExecutionContext,
     AssetOut,
@@ -13,12 +12,14 @@ from dagster import (
     multi_asset,
 )
 
+from assets.checks import actionable_check, actionable_spec, problems_check, reconciliation_check
 from assets.partitions import historical_projects
+from curata.layout import DataRootError
 from curata.projects.checks import anomaly_rate_in_band, pair_problems
 from curata.projects.discovery import project_entries
 from curata.projects.pairs import mine_project
 from curata.projects.scan import scan_project
-from curata.quarantine import counts_by_rule, incomplete_quarantine_rows
+from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
 from resources import CurataSettings
 
@@ -51,14 +52,9 @@ GROUP = "historical_projects"
             "project_files_reconcile",
             asset="historical_pairs",
             blocking=True,
-            description="files seen = grouped + strays + winners matched + winners unmatched",
+            description="files seen = grouped + strays + refused images + winners matched + winners unmatched",
         ),
-        AssetCheckSpec(
-            "quarantine_rows_actionable",
-            asset="project_quarantine",
-            blocking=True,
-            description="every row names a known rule, a file, a detail and a hint",
-        ),
+        actionable_spec("project_quarantine"),
         AssetCheckSpec(
             "anomaly_rate_in_band",
             asset="project_stats",
@@ -70,9 +66,12 @@ def historical_project_pairs(
     context: AssetExecutionContext, curata: CurataSettings
 ) -> Iterator[Output | AssetCheckResult]:
     project = context.partition_key
-    project_dir = curata.layout.projects / project
-    files = scan_project(project_dir, curata.layout.root, curata.image_limits, workers=curata.workers)
-    mined = mine_project(project, files, curata.layout.root, workers=curata.workers)
+    root = curata.layout.root
+    project_dir = curata.layout.require("projects") / project
+    if not project_dir.is_dir():
+        raise DataRootError(f"project folder {project_dir} does not exist; was it moved or deleted?")
+    files = scan_project(project_dir, root, curata.image_limits, workers=curata.workers)
+    mined = mine_project(project, files, root, workers=curata.workers)
     stats = mined.stats.to_pylist()[0]
     q_rows = mined.quarantined.to_pylist()
     yield Output(mined.groups, output_name="historical_groups", metadata={"groups": mined.groups.num_rows})
@@ -86,32 +85,11 @@ def historical_project_pairs(
     )
     yield Output(mined.stats, output_name="project_stats", metadata={k: v for k, v in stats.items() if k != "project"})
 
-    problems = pair_problems(mined.pairs.to_pylist(), curata.layout.root)
-    yield AssetCheckResult(
-        asset_key="historical_pairs",
-        check_name="pairs_are_sound",
-        passed=not problems,
-        metadata={"problems": "\n".join(problems[:20]) or "none"},
-    )
-    rec = reconcile(project_entries(project_dir, curata.layout.root), mined.file_outcomes)
-    yield AssetCheckResult(
-        asset_key="historical_pairs",
-        check_name="project_files_reconcile",
-        passed=rec.ok,
-        metadata={"summary": rec.describe()},
-    )
-    incomplete = incomplete_quarantine_rows(q_rows)
-    yield AssetCheckResult(
-        asset_key="project_quarantine",
-        check_name="quarantine_rows_actionable",
-        passed=not incomplete,
-        metadata={"incomplete": "\n".join(incomplete[:20]) or "none"},
-    )
+    yield problems_check("historical_pairs", "pairs_are_sound", pair_problems(mined.pairs.to_pylist(), root))
+    rec = reconcile(project_entries(project_dir, root), mined.file_outcomes)
+    yield reconciliation_check("historical_pairs", "project_files_reconcile", rec)
+    yield actionable_check("project_quarantine", q_rows)
     low, high = curata.anomaly_rate_low, curata.anomaly_rate_high
-    yield AssetCheckResult(
-        asset_key="project_stats",
-        check_name="anomaly_rate_in_band",
-        severity=AssetCheckSeverity.WARN,
-        passed=anomaly_rate_in_band(stats["anomaly_rate"], low, high),
-        metadata={"anomaly_rate": stats["anomaly_rate"], "band": f"[{low}, {high}]"},
-    )
+    rate = stats["anomaly_rate"]
+    outside = [] if anomaly_rate_in_band(rate, low, high) else [f"anomaly rate {rate:.1%} outside [{low}, {high}]"]
+    yield problems_check("project_stats", "anomaly_rate_in_band", outside, warn=True, anomaly_rate=rate)

@@ -3,24 +3,16 @@
 from collections.abc import Iterator
 
 import pyarrow as pa
-from dagster import (
-    AssetCheckResult,
-    AssetCheckSeverity,
-    AssetCheckSpec,
-    AssetExecutionContext,
-    AssetOut,
-    Output,
-    asset,
-    multi_asset,
-)
+from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, AssetOut, Output, asset, multi_asset
 
+from assets.checks import actionable_check, actionable_spec, problems_check, reconciliation_check
 from assets.partitions import session_days
-from curata.quarantine import counts_by_rule, incomplete_quarantine_rows
+from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
-from curata.sessions.batch import EarlierSession, validate_partition
+from curata.sessions.batch import AcceptedSession, validate_partition
 from curata.sessions.checks import accepted_session_problems
 from curata.sessions.inventory import list_session_folders
-from curata.sessions.tables import RAW_SESSIONS_SCHEMA, VALIDATED_SESSIONS_SCHEMA
+from curata.sessions.tables import RAW_SESSIONS
 from resources import CurataSettings
 
 GROUP = "sessions"
@@ -29,9 +21,11 @@ GROUP = "sessions"
 @asset(partitions_def=session_days, group_name=GROUP, kinds={"python", "parquet"})
 def raw_sessions(context: AssetExecutionContext, curata: CurataSettings) -> Output[pa.Table]:
     """Every session folder whose day is this partition, as found on disk: the input records."""
+    context.log.info(f"pseudonyms keyed by {curata.key.key_id}")  # an unusable key fails here, before any write
+    sessions = curata.layout.require("sessions")
     day = context.partition_key
-    folders = [f for f in list_session_folders(curata.layout.sessions) if f.partition_date == day]
-    table = pa.Table.from_pylist([f.__dict__ | {"session_folder": f.name} for f in folders], schema=RAW_SESSIONS_SCHEMA)
+    folders = [f for f in list_session_folders(sessions) if f.partition_date == day]
+    table = RAW_SESSIONS.from_rows([f.__dict__ | {"session_folder": f.name} for f in folders])
     return Output(table, metadata={"folders": len(folders)})
 
 
@@ -58,33 +52,20 @@ def raw_sessions(context: AssetExecutionContext, curata: CurataSettings) -> Outp
             blocking=True,
             description="positive dimensions, full hashes, instruction present, no email in clear",
         ),
-        AssetCheckSpec(
-            "quarantine_rows_actionable",
-            asset="session_quarantine",
-            blocking=True,
-            description="every row names a known rule, a file, a detail and a hint",
-        ),
+        actionable_spec("session_quarantine"),
     ],
 )
 def validated_session_outcomes(
     context: AssetExecutionContext, curata: CurataSettings, raw_sessions: pa.Table
 ) -> Iterator[Output | AssetCheckResult]:
     day = context.partition_key
-    others = [p for p in curata.warehouse.partitions("validated_sessions") if p != day]
-    earlier = curata.warehouse.read_partitions(
-        "validated_sessions", others, ["content_key", "timestamp", "session_id"], schema=VALIDATED_SESSIONS_SCHEMA
-    )
-    accepted_elsewhere = {
-        row["content_key"]: EarlierSession(int(row["timestamp"].timestamp() * 1000), row["session_id"])
-        for row in earlier.to_pylist()
-    }
     result = validate_partition(
-        curata.layout.sessions,
+        curata.layout.require("sessions"),
         raw_sessions.column("session_folder").to_pylist(),
         day,
         data_root=curata.layout.root,
-        pseudonym_key=curata.key_bytes,
-        accepted_elsewhere=accepted_elsewhere,
+        key=curata.key,
+        accepted_elsewhere=accepted_in_other_days(curata, day),
         limits=curata.limits,
         workers=curata.workers,
     )
@@ -99,6 +80,18 @@ def validated_session_outcomes(
     yield from session_partition_checks(raw_sessions, result.accepted, result.quarantined, result.deferred)
 
 
+def accepted_in_other_days(curata: CurataSettings, day: str) -> list[AcceptedSession]:
+    """The sessions this asset accepted in its other partitions: what a repeat here is compared with.
+
+    Dagster has no partition mapping from one day to every other day of the same asset, so this one read
+    of the asset's own partitions goes to the warehouse directly.
+    """
+    warehouse = curata.warehouse
+    others = [p for p in warehouse.partitions("validated_sessions") if p != day]
+    columns = ["timestamp", "session_id", "pair_key", "content_key"]
+    return [AcceptedSession.of(r) for r in warehouse.read_all("validated_sessions", others, columns).to_pylist()]
+
+
 def session_partition_checks(
     raw: pa.Table, accepted: pa.Table, quarantined: pa.Table, deferred: pa.Table
 ) -> Iterator[AssetCheckResult]:
@@ -111,24 +104,6 @@ def session_partition_checks(
             "deferred": deferred.column("session_folder").to_pylist(),
         },
     )
-    yield AssetCheckResult(
-        asset_key="validated_sessions",
-        check_name="reconciles_with_raw",
-        passed=rec.ok,
-        metadata={"summary": rec.describe(), "inputs": rec.inputs, **rec.outcomes},
-    )
-    problems = accepted_session_problems(accepted.to_pylist())
-    yield AssetCheckResult(
-        asset_key="validated_sessions",
-        check_name="accepted_are_sound",
-        passed=not problems,
-        metadata={"problems": len(problems), "first_problems": "\n".join(problems[:20])},
-    )
-    incomplete = incomplete_quarantine_rows(quarantined.to_pylist())
-    yield AssetCheckResult(
-        asset_key="session_quarantine",
-        check_name="quarantine_rows_actionable",
-        passed=not incomplete,
-        severity=AssetCheckSeverity.ERROR,
-        metadata={"incomplete": len(incomplete), "first_incomplete": "\n".join(incomplete[:20])},
-    )
+    yield reconciliation_check("validated_sessions", "reconciles_with_raw", rec)
+    yield problems_check("validated_sessions", "accepted_are_sound", accepted_session_problems(accepted.to_pylist()))
+    yield actionable_check("session_quarantine", quarantined.to_pylist())

@@ -2,19 +2,21 @@
 
 from collections.abc import Iterator
 
+import pyarrow as pa
 from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, AssetOut, Output, multi_asset
 
+from assets.checks import reconciliation_check
 from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
 from curata.sessions.naming import iso_stamp
-from curata.sessions.tables import RAW_SESSIONS_SCHEMA, VALIDATED_SESSIONS_SCHEMA
 from curata.sessions.training_log import audit_training_log, count_log_lines, line_record_id
 from resources import CurataSettings
+
+STATUSES = ("consistent", "pending", "quarantined")
 
 
 @multi_asset(
     group_name="sessions",
-    deps=["raw_sessions", "validated_sessions"],
     outs={
         "training_log_lines": AssetOut(
             kinds={"parquet"}, description="Status of every log line: consistent, pending or quarantined."
@@ -32,45 +34,27 @@ from resources import CurataSettings
         ),
     ],
 )
-def training_log_audit(context: AssetExecutionContext, curata: CurataSettings) -> Iterator[Output | AssetCheckResult]:
-    warehouse = curata.warehouse
-    known = set(
-        warehouse.read_partitions("raw_sessions", columns=["session_folder"], schema=RAW_SESSIONS_SCHEMA)
-        .column("session_folder")
-        .to_pylist()
-    )
-    accepted_rows = warehouse.read_partitions(
-        "validated_sessions", columns=["session_id", "timestamp", "instruction"], schema=VALIDATED_SESSIONS_SCHEMA
-    ).to_pylist()
+def training_log_audit(
+    context: AssetExecutionContext, curata: CurataSettings, raw_sessions: pa.Table, validated_sessions: pa.Table
+) -> Iterator[Output | AssetCheckResult]:
+    layout = curata.layout
+    layout.require("sessions")
+    known = set(raw_sessions.column("session_folder").to_pylist())
+    accepted_rows = validated_sessions.select(["session_id", "timestamp", "instruction"]).to_pylist()
     accepted = {r["session_id"]: (iso_stamp(r["timestamp"]), r["instruction"]) for r in accepted_rows}
-    log = curata.layout.training_log
-    audit = audit_training_log(log, log.relative_to(curata.layout.root).as_posix(), accepted, known)
+    log = layout.training_log
+    audit = audit_training_log(log, log.relative_to(layout.root).as_posix(), accepted, known)
     q_rows = audit.quarantined.to_pylist()
-    yield Output(
-        audit.lines,
-        output_name="training_log_lines",
-        metadata={"lines": audit.lines.num_rows, **_status_counts(audit.lines.column("status").to_pylist())},
-    )
+    statuses = audit.lines.to_pylist()
+    counts = {s: sum(r["status"] == s for r in statuses) for s in STATUSES}
+    yield Output(audit.lines, output_name="training_log_lines", metadata={"lines": len(statuses), **counts})
     yield Output(
         audit.quarantined,
         output_name="training_log_quarantine",
         metadata={"quarantined": len(q_rows), **counts_by_rule(q_rows)},
     )
-    statuses = audit.lines.to_pylist()
     rec = reconcile(
         [line_record_id(n) for n in count_log_lines(log)],
-        {
-            s: [line_record_id(r["line_no"]) for r in statuses if r["status"] == s]
-            for s in ("consistent", "pending", "quarantined")
-        },
+        {s: [line_record_id(r["line_no"]) for r in statuses if r["status"] == s] for s in STATUSES},
     )
-    yield AssetCheckResult(
-        asset_key="training_log_lines",
-        check_name="log_lines_reconcile",
-        passed=rec.ok,
-        metadata={"summary": rec.describe()},
-    )
-
-
-def _status_counts(statuses: list[str]) -> dict[str, int]:
-    return {s: statuses.count(s) for s in ("consistent", "pending", "quarantined")}
+    yield reconciliation_check("training_log_lines", "log_lines_reconcile", rec)

@@ -89,7 +89,7 @@ def main() -> None:
         return step_result(lambda: (floor if args.step == "floor" else validate)(root))
     if not (root.curation / CROP_LOG).exists():
         print(f"generating a crop log of {args.rows} rows ...")
-        generate(root.ensure(), args.rows)
+        generate(root.create_inputs(), args.rows)
     extra = ["--rows", str(args.rows)]
     module = "benchmarks.curation_log"
     run_step(module, "floor", *extra)  # warm the page cache

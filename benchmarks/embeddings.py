@@ -25,6 +25,7 @@ from curata.embeddings.preprocess import decode_for_model
 from curata.embeddings.spec import ModelSpec
 from curata.embeddings.store import EmbeddingStore
 from curata.embeddings.wanted import WantedImage
+from curata.storage import Store
 
 WORK = Path(__file__).resolve().parent / ".work"
 
@@ -75,7 +76,7 @@ def step(kind: str, arch: str, precision: str, device: str, n: int, batch: int) 
         return {"seconds": seconds, "items": n, "peak_rss_mib": peak_rss_mib()}
     store_root = WORK / f"store-{arch}-{precision}-{device}-{n}"
     shutil.rmtree(store_root, ignore_errors=True)
-    store = EmbeddingStore(store_root)
+    store = EmbeddingStore(Store.at(store_root))
     start = time.perf_counter()
     report = embed_missing(model, store, wanted, root)
     seconds = time.perf_counter() - start

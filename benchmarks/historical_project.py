@@ -63,7 +63,8 @@ def main() -> None:
         from curata.sample.projects import generate_projects
 
         print(f"generating one project of {args.groups} groups at {args.image_size} ...")
-        generate_projects(root.ensure(), n_projects=1, groups_per_project=args.groups, image_size=(width, height))
+        size = (width, height)
+        generate_projects(root.create_inputs(), n_projects=1, groups_per_project=args.groups, image_size=size)
     extra = ["--groups", str(args.groups), "--image-size", args.image_size]
     module = "benchmarks.historical_project"
     run_step(module, "floor", *extra)  # warm the page cache

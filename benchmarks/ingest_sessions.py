@@ -16,8 +16,9 @@ from pathlib import Path
 from PIL import Image
 
 from benchmarks.common import best_of, write_results
-from curata.images import ImageRejected, inspect_image
+from curata.images import DEFAULT_IMAGE_LIMITS, ImageRejected, inspect_image
 from curata.layout import DataRoot
+from curata.privacy import PseudonymKey
 from curata.sample.sessions import generate_sessions
 from curata.sessions.batch import validate_partition
 from curata.sessions.inventory import list_session_folders
@@ -53,7 +54,7 @@ def read_hash_decode(sessions_dir: Path, decode: bool) -> int:
                     hashlib.sha256(data).hexdigest()
                     if decode:
                         try:
-                            inspect_image(data)
+                            inspect_image(data, DEFAULT_IMAGE_LIMITS, name=f.name)
                         except ImageRejected:
                             pass
             count += 1
@@ -68,8 +69,8 @@ def ingest(root: DataRoot, workers: int, by_day: dict[str, list[str]]) -> int:
             names,
             day,
             data_root=root.root,
-            pseudonym_key=b"benchmark-key-0123456789",
-            accepted_elsewhere={},
+            key=PseudonymKey.from_secret("benchmark-key-0123456789"),
+            accepted_elsewhere=[],
             limits=Limits(settle_seconds=0),
             workers=workers,
         )
@@ -87,7 +88,8 @@ def main() -> None:
     marker = root.ground_truth / "sessions.json"
     if not marker.exists():
         print(f"generating {args.sessions} sessions at {args.image_size} ...")
-        generate_sessions(root.ensure(), n_sessions=args.sessions, days=14, defect_rate=0.1, image_size=(width, height))
+        size = (width, height)
+        generate_sessions(root.create_inputs(), n_sessions=args.sessions, days=14, defect_rate=0.1, image_size=size)
     folders = list_session_folders(root.sessions)
     by_day: dict[str, list[str]] = {}
     for f in folders:

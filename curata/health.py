@@ -1,100 +1,187 @@
-"""The nightly health report: totals, quarantine by rule, reconciliation of every stored partition."""
+"""The nightly health report: totals, quarantine by rule, reconciliation of every stored partition, and errors."""
 
 from __future__ import annotations
 
 import json
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
-from curata.atomic import write_text_atomic
+import pyarrow as pa
+
+from curata.layout import REPORTS
 from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
-from curata.sessions.inventory import list_session_folders
-from curata.sessions.tables import VALIDATED_SESSIONS_SCHEMA
-from curata.warehouse import Warehouse
+from curata.storage import Store
+
+SHOWN = 50
+Partitions = Mapping[str, pa.Table]
 
 
-def session_health(warehouse: Warehouse, sessions_dir: Path) -> dict:
+@dataclass(frozen=True)
+class SessionTables:
+    """The session tables, each as {day: table} of the stored partitions."""
+
+    raw: Partitions
+    accepted: Partitions
+    quarantined: Partitions
+    deferred: Partitions
+
+
+def session_health(tables: SessionTables, folders_on_disk: Iterable[str]) -> dict:
     """Recomputes, from the stored tables alone, what the per-run checks asserted; and what is not ingested."""
     failing: dict[str, str] = {}
     ingested: set[str] = set()
-    raw_total = 0
-    for day in warehouse.partitions("raw_sessions"):
-        raw = warehouse.read("raw_sessions", day).column("session_folder").to_pylist()
-        ingested.update(raw)
-        raw_total += len(raw)
-        if not all(warehouse.exists(t, day) for t in ("validated_sessions", "session_quarantine", "deferred_sessions")):
+    for day, raw in sorted(tables.raw.items()):
+        names = raw.column("session_folder").to_pylist()
+        ingested.update(names)
+        if not all(day in t for t in (tables.accepted, tables.quarantined, tables.deferred)):
             failing[day] = "raw folders listed but the partition was never validated"
             continue
         rec = reconcile(
-            raw,
+            names,
             {
-                "accepted": warehouse.read("validated_sessions", day).column("session_folder").to_pylist(),
-                "quarantined": warehouse.read("session_quarantine", day).column("record_id").to_pylist(),
-                "deferred": warehouse.read("deferred_sessions", day).column("session_folder").to_pylist(),
+                "accepted": tables.accepted[day].column("session_folder").to_pylist(),
+                "quarantined": tables.quarantined[day].column("record_id").to_pylist(),
+                "deferred": tables.deferred[day].column("session_folder").to_pylist(),
             },
         )
         if not rec.ok:
             failing[day] = rec.describe()
-    accepted = warehouse.read_partitions("validated_sessions", schema=VALIDATED_SESSIONS_SCHEMA)
-    quarantine = warehouse.rows("session_quarantine")
-    deferred = warehouse.rows("deferred_sessions")
-    on_disk = {f.name: f.partition_date for f in list_session_folders(sessions_dir)}
-    not_ingested = sorted(name for name in on_disk if name not in ingested)
-    log_lines = [r["status"] for r in warehouse.rows("training_log_lines")]
-    log_quarantine = warehouse.rows("training_log_quarantine")
+    accepted = [r for t in tables.accepted.values() for r in t.select(_REPEAT_COLUMNS).to_pylist()]
+    quarantine = [r for t in tables.quarantined.values() for r in t.to_pylist()]
+    deferred = [r for t in tables.deferred.values() for r in t.to_pylist()]
+    not_ingested = sorted(set(folders_on_disk) - ingested)
     return {
-        "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        "sessions": {
-            "folders": raw_total,
-            "accepted": accepted.num_rows,
-            "quarantined": len(quarantine),
-            "deferred": len(deferred),
-            "quarantined_by_rule": counts_by_rule(quarantine),
-            "deferred_folders": sorted(d["session_folder"] for d in deferred)[:50],
-            "partitions": len(warehouse.partitions("raw_sessions")),
-            "partitions_failing_reconciliation": failing,
-            "folders_not_ingested": not_ingested[:50],
-            "folders_not_ingested_count": len(not_ingested),
-        },
-        "training_log": {
-            "lines": len(log_lines),
-            **{s: log_lines.count(s) for s in ("consistent", "pending", "quarantined")},
-            "quarantined_by_rule": counts_by_rule(log_quarantine),
-        },
-    }
-
-
-def project_health(warehouse: Warehouse) -> dict:
-    """Per-project statistics of the historical pairs, and what their quarantine holds."""
-    stats = warehouse.rows("project_stats")
-    quarantine = warehouse.rows("project_quarantine")
-    return {
-        "projects": len(stats),
-        "groups": sum(s["groups"] for s in stats),
-        "pairs": sum(s["pairs"] for s in stats),
-        "anomalies": sum(s["anomalies"] for s in stats),
-        "groups_none_kept": sum(s["groups_none_kept"] for s in stats),
+        "folders": sum(t.num_rows for t in tables.raw.values()),
+        "accepted": len(accepted),
+        "quarantined": len(quarantine),
+        "deferred": len(deferred),
         "quarantined_by_rule": counts_by_rule(quarantine),
-        "per_project": {s["project"]: {k: v for k, v in s.items() if k != "project"} for s in stats},
+        "deferred_folders": sorted(f"{d['session_folder']}: {d['reason']}" for d in deferred)[:SHOWN],
+        "partitions": len(tables.raw),
+        "partitions_failing_reconciliation": failing,
+        "repeated_across_partitions": repeats_across_partitions(accepted),
+        "folders_not_ingested": not_ingested[:SHOWN],
+        "folders_not_ingested_count": len(not_ingested),
     }
 
 
-def curation_health(warehouse: Warehouse) -> dict:
+_REPEAT_COLUMNS = ["session_id", "partition_date", "timestamp", "pair_key"]
+
+
+def repeats_across_partitions(accepted: list[dict]) -> dict[str, list[str]]:
+    """Image pairs accepted more than once (days validated concurrently or out of order).
+
+    Returns {partition to re-run: [its sessions that repeat an earlier one]}: re-running those days
+    quarantines the later copies, whatever order the days are re-run in.
+    """
+    holders: dict[str, list[dict]] = defaultdict(list)
+    for row in accepted:
+        holders[row["pair_key"]].append(row)
+    rerun: dict[str, list[str]] = defaultdict(list)
+    for rows in holders.values():
+        for later in sorted(rows, key=lambda r: (r["timestamp"], r["session_id"]))[1:]:
+            rerun[later["partition_date"]].append(later["session_id"])
+    return {day: sorted(ids) for day, ids in sorted(rerun.items())}
+
+
+def training_log_health(lines: pa.Table, quarantine: pa.Table) -> dict:
+    statuses = lines.column("status").to_pylist()
+    return {
+        "lines": len(statuses),
+        **{s: statuses.count(s) for s in ("consistent", "pending", "quarantined")},
+        "quarantined_by_rule": counts_by_rule(quarantine.to_pylist()),
+    }
+
+
+def project_health(stats: pa.Table, quarantine: pa.Table) -> dict:
+    """Per-project statistics of the historical pairs, and what their quarantine holds."""
+    rows = stats.to_pylist()
+    return {
+        "projects": len(rows),
+        "groups": sum(s["groups"] for s in rows),
+        "pairs": sum(s["pairs"] for s in rows),
+        "anomalies": sum(s["anomalies"] for s in rows),
+        "groups_none_kept": sum(s["groups_none_kept"] for s in rows),
+        "quarantined_by_rule": counts_by_rule(quarantine.to_pylist()),
+        "per_project": {s["project"]: {k: v for k, v in s.items() if k != "project"} for s in rows},
+    }
+
+
+def curation_health(selections: pa.Table, crops: pa.Table, quarantine: pa.Table) -> dict:
     """Per curation log: rows, accepted, recovered (sizes logged as (0, 0)) and quarantined by rule."""
     out: dict[str, dict] = {}
-    quarantine = warehouse.rows("curation_quarantine")
-    for log, table in (("selection_only_log.csv", "validated_selections"), ("select_crop_log.csv", "validated_crops")):
-        rows = warehouse.rows(table)
-        refused = [q for q in quarantine if q["partition"] == log]
+    refused_rows = quarantine.to_pylist()
+    for log, table in (("selection_only_log.csv", selections), ("select_crop_log.csv", crops)):
+        refused = [q for q in refused_rows if q["partition"] == log]
+        flags = table.column("sizes_recovered").to_pylist() if "sizes_recovered" in table.column_names else []
         out[log] = {
-            "rows": len(rows) + len(refused),
-            "accepted": len(rows),
-            "recovered": sum(any(r.get("sizes_recovered") or []) for r in rows),
+            "rows": table.num_rows + len(refused),
+            "accepted": table.num_rows,
+            "recovered": sum(any(f or []) for f in flags),
             "quarantined": len(refused),
             "quarantined_by_rule": counts_by_rule(refused),
         }
     return out
+
+
+def embedding_health(catalog: pa.Table) -> dict:
+    """Referenced images by embedding status; failures are reported here, not retried until their bytes change."""
+    status = catalog.column("status").to_pylist()
+    paths = catalog.column("path").to_pylist()
+    return {
+        "images": len(status),
+        **{s: status.count(s) for s in ("ok", "failed", "missing")},
+        "failed_paths": sorted(p for p, s in zip(paths, status, strict=True) if s == "failed")[:SHOWN],
+        "fingerprints": sorted(set(catalog.column("fingerprint").to_pylist())),
+    }
+
+
+def blocking_errors(report: dict) -> list[str]:
+    """What blocks a publish, one line each, naming what to re-run."""
+    s = report["sessions"]
+    errors = [f"input {name}/ missing or unusable: {why}" for name, why in report.get("missing_inputs", {}).items()]
+    errors += [f"partition {day}: {why}" for day, why in s["partitions_failing_reconciliation"].items()]
+    errors += [
+        f"partition {day} accepted {len(ids)} session(s) whose images were already accepted earlier "
+        f"({', '.join(ids[:3])}): re-materialize validated_sessions for {day}; exports are blocked until then"
+        for day, ids in s["repeated_across_partitions"].items()
+    ]
+    return errors
+
+
+def ingest_gaps(report: dict) -> list[str]:
+    """Folders on disk that no run has listed yet (the sensor's work; a warning, not a block)."""
+    s = report["sessions"]
+    if not s["folders_not_ingested_count"]:
+        return []
+    shown = ", ".join(s["folders_not_ingested"][:5])
+    return [f"{s['folders_not_ingested_count']} folders on disk never ingested: {shown}"]
+
+
+def errors_of(report: dict) -> list[str]:
+    return blocking_errors(report) + ingest_gaps(report)
+
+
+def warnings_of(report: dict) -> list[str]:
+    s, log = report["sessions"], report["training_log"]
+    warnings = [f"{n} sessions quarantined: {rule}" for rule, n in s["quarantined_by_rule"].items()]
+    for log_name, c in report.get("curation", {}).items():
+        warnings += [f"{n} {log_name} rows quarantined: {rule}" for rule, n in c["quarantined_by_rule"].items()]
+    projects = report.get("projects")
+    if projects:
+        warnings += [f"{n} project records quarantined: {r}" for r, n in projects["quarantined_by_rule"].items()]
+    warnings += [f"{n} log lines quarantined: {rule}" for rule, n in log["quarantined_by_rule"].items()]
+    embeddings = report.get("embeddings")
+    if embeddings and embeddings["failed"]:
+        shown = ", ".join(embeddings["failed_paths"][:5])
+        warnings.append(f"{embeddings['failed']} images could not be embedded (embedding.failed): {shown}")
+    if s["deferred"]:
+        warnings.append(f"{s['deferred']} folders deferred: {'; '.join(s['deferred_folders'][:5])}")
+    warnings += [f"{name} was never materialized: its section counts nothing" for name in report["never_materialized"]]
+    return warnings
 
 
 def render_text(report: dict) -> str:
@@ -118,40 +205,32 @@ def render_text(report: dict) -> str:
     for log_name, c in report.get("curation", {}).items():
         lines.append(
             f"{log_name}: {c['rows']} rows -> {c['accepted']} accepted ({c['recovered']} with sizes recovered from the "
-            f"image header), {c['quarantined']} quarantined"
+            f"image file), {c['quarantined']} quarantined"
         )
-    warnings = [f"   - {n} sessions quarantined: {rule}" for rule, n in s["quarantined_by_rule"].items()]
-    for log_name, c in report.get("curation", {}).items():
-        warnings += [f"   - {n} {log_name} rows quarantined: {rule}" for rule, n in c["quarantined_by_rule"].items()]
-    if projects:
-        warnings += [f"   - {n} project records quarantined: {r}" for r, n in projects["quarantined_by_rule"].items()]
-    warnings += [f"   - {n} log lines quarantined: {rule}" for rule, n in log["quarantined_by_rule"].items()]
-    if s["deferred"]:
-        warnings.append(
-            f"   - {s['deferred']} folders deferred (still being written): {', '.join(s['deferred_folders'][:5])}"
-        )
-    errors = [f"   - partition {day}: {why}" for day, why in s["partitions_failing_reconciliation"].items()]
-    if s["folders_not_ingested_count"]:
-        errors.append(
-            f"   - {s['folders_not_ingested_count']} folders on disk never ingested: "
-            f"{', '.join(s['folders_not_ingested'][:5])}"
-        )
-    lines += ["", "WARNINGS:" if warnings else "WARNINGS: none", *warnings]
-    lines += ["", "ERRORS:" if errors else "ERRORS: none", *errors]
+    warnings, errors = warnings_of(report), errors_of(report)
+    lines += ["", "WARNINGS:" if warnings else "WARNINGS: none", *(f"   - {w}" for w in warnings)]
+    lines += ["", "ERRORS:" if errors else "ERRORS: none", *(f"   - {e}" for e in errors)]
     if errors:
-        lines += [
-            "",
-            "RECOMMENDATIONS:",
-            "   1. Materialize raw_sessions and validated_sessions for the partitions above.",
-        ]
+        lines += ["", "RECOMMENDATIONS:", "   1. Materialize the partitions named above, then publish again."]
     return "\n".join(lines) + "\n"
 
 
-def write_report(reports_dir: Path, report: dict) -> tuple[Path, Path]:
+def new_report(**sections: object) -> dict:
+    return {"generated_at": datetime.now(UTC).isoformat(timespec="seconds"), **sections}
+
+
+def write_report(store: Store, report: dict) -> tuple[str, str]:
+    """`reports/health-<day>.{json,txt}` (the history the UI plots) and `reports/health-latest.json`."""
     day = report["generated_at"][:10]
-    json_path = reports_dir / f"health-{day}.json"
-    text_path = reports_dir / f"health-{day}.txt"
-    write_text_atomic(json_path, json.dumps(report, indent=2))
-    write_text_atomic(text_path, render_text(report))
-    write_text_atomic(reports_dir / "health-latest.json", json.dumps(report, indent=2))
-    return json_path, text_path
+    json_key, text_key = f"{REPORTS}/health-{day}.json", f"{REPORTS}/health-{day}.txt"
+    document = json.dumps(report, indent=2, default=str)
+    store.write_text(json_key, document)
+    store.write_text(text_key, render_text(report))
+    store.write_text(f"{REPORTS}/health-latest.json", document)
+    return json_key, text_key
+
+
+def report_history(store: Store) -> list[dict]:
+    """Every dated report, oldest first: one per night."""
+    names = [n for n in store.children(REPORTS) if n.startswith("health-2") and n.endswith(".json")]
+    return [json.loads(store.read_text(f"{REPORTS}/{n}")) for n in sorted(names)]

@@ -1,4 +1,8 @@
-"""The data root: one folder whose documented subfolders hold every input and output."""
+"""The data root: input folders the apps write, and the prefixes of the store where output goes.
+
+By default the store is the data root itself (a local folder); it can be an S3 prefix instead, while
+the inputs stay where the apps write them.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +13,26 @@ from pathlib import Path
 DATA_ROOT_ENV = "CURATA_DATA_ROOT"
 DEFAULT_DATA_ROOT = "curata-data"
 
+# Prefixes of the store (the hot tier) that hold pipeline output, never input.
+WAREHOUSE = "warehouse"  # Parquet tables, one folder per table
+EXPORTS = "exports"  # versioned datasets that training code loads as is
+REPORTS = "reports"  # health reports, as JSON and as text
+EMBEDDINGS = "embeddings"  # CLIP vectors, one folder per model fingerprint
+ARCHIVE_STAGING = "archive"  # packed days on their way to the cold tier
+GROUND_TRUTH = "ground_truth"  # written only by the sample-data generator
+OUTPUT_PREFIXES = frozenset({WAREHOUSE, EXPORTS, REPORTS, EMBEDDINGS, ARCHIVE_STAGING, GROUND_TRUTH})
+
+
+INPUTS = ("sessions", "curation", "projects", "library")  # folders the apps write; a run never creates them
+
+
+class DataRootError(RuntimeError):
+    """The data root or an input folder is missing or unusable: one sentence, before anything is written."""
+
 
 @dataclass(frozen=True)
 class DataRoot:
-    """Names the subfolders of a data root; creates nothing by itself."""
+    """Names the input folders of a data root; creates nothing by itself."""
 
     root: Path
 
@@ -41,38 +61,56 @@ class DataRoot:
 
     @property
     def library(self) -> Path:
-        """The tagged photo library."""
+        """The tagged photo library: `images_metadata.jsonl` (or `.json`) and `images/`."""
         return self.root / "library"
-
-    @property
-    def warehouse(self) -> Path:
-        """Parquet tables written by the pipeline, one folder per table."""
-        return self.root / "warehouse"
-
-    @property
-    def exports(self) -> Path:
-        """Versioned datasets that training code loads as is."""
-        return self.root / "exports"
-
-    @property
-    def reports(self) -> Path:
-        """Health reports written by the nightly checks, as JSON and as text."""
-        return self.root / "reports"
 
     @property
     def ground_truth(self) -> Path:
         """Written only by the sample-data generator: what each defective record should become."""
-        return self.root / "ground_truth"
+        return self.root / GROUND_TRUTH
 
-    def ensure(self) -> DataRoot:
-        for folder in (
-            self.sessions,
-            self.curation,
-            self.projects,
-            self.library,
-            self.warehouse,
-            self.exports,
-            self.reports,
-        ):
+    def inputs(self) -> dict[str, Path]:
+        return {
+            "sessions": self.sessions,
+            "curation": self.curation,
+            "projects": self.projects,
+            "library": self.library,
+        }
+
+    def check(self) -> DataRoot:
+        """Refuses a root that is missing, not a folder or unreadable, in one sentence."""
+        _check_folder(self.root, "the data root", f"set {DATA_ROOT_ENV} or --root to an existing folder")
+        return self
+
+    def require(self, name: str) -> Path:
+        """An input folder that a run cannot do without; refused in one sentence if unusable."""
+        self.check()
+        folder = self.inputs()[name]
+        _check_folder(folder, f"the input folder {name}/", f"the app that writes {name}/ has not written here")
+        return folder
+
+    def missing_inputs(self) -> dict[str, str]:
+        """Input folders that are absent or unusable, with why: for the health report."""
+        out = {}
+        for name, folder in self.inputs().items():
+            try:
+                _check_folder(folder, f"{name}/", "")
+            except DataRootError as exc:
+                out[name] = str(exc).rstrip(" .;")
+        return out
+
+    def create_inputs(self) -> DataRoot:
+        """Only the sample generator creates input folders; a pipeline run never does."""
+        for folder in self.inputs().values():
             folder.mkdir(parents=True, exist_ok=True)
         return self
+
+
+def _check_folder(folder: Path, what: str, hint: str) -> None:
+    advice = f"; {hint}" if hint else ""
+    if not folder.exists():
+        raise DataRootError(f"{what} {folder} does not exist{advice}.")
+    if not folder.is_dir():
+        raise DataRootError(f"{what} {folder} is a file, not a folder{advice}.")
+    if not os.access(folder, os.R_OK | os.X_OK):
+        raise DataRootError(f"{what} {folder} cannot be read (permissions){advice}.")

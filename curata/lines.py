@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 MAX_LINE_BYTES = 64 * 1024
+BOM = b"\xef\xbb\xbf"  # a UTF-8 byte-order mark, written before the first line by some Windows tools
 
 
 @dataclass(frozen=True)
@@ -23,7 +24,7 @@ class RawLine:
 
 
 def iter_lines(path: Path, max_bytes: int = MAX_LINE_BYTES) -> Iterator[RawLine]:
-    """Every non-blank line; an enormous line is measured, never loaded whole."""
+    """Every non-blank line; an enormous line is measured, never loaded whole; a leading BOM is not content."""
     if not path.is_file():
         return
     with open(path, "rb") as handle:
@@ -33,6 +34,8 @@ def iter_lines(path: Path, max_bytes: int = MAX_LINE_BYTES) -> Iterator[RawLine]
             if not head:
                 return
             line_no += 1
+            if line_no == 1 and head.startswith(BOM):
+                head = head[len(BOM) :]
             length = len(head)
             last = head
             if len(head) > max_bytes and not head.endswith(b"\n"):

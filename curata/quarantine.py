@@ -7,18 +7,23 @@ from collections.abc import Iterable, Sequence
 import pyarrow as pa
 
 from curata.rules import RULES, Violation
+from curata.tables import TableSpec, col
 
-QUARANTINE_SCHEMA = pa.schema(
-    [
-        ("record_kind", pa.string()),
-        ("record_id", pa.string()),
-        ("partition", pa.string()),
-        ("rule_id", pa.string()),
-        ("file", pa.string()),
-        ("detail", pa.string()),
-        ("hint", pa.string()),
-    ]
+QUARANTINE_COLUMNS = (
+    col("record_kind", pa.string(), "what kind of record was refused (`session_folder`, `crop_row`, ...)"),
+    col("record_id", pa.string(), "the record's id: folder name, `<log>:<line>`, file path, ..."),
+    col("partition", pa.string(), "the partition (day, project, log file) the record belongs to"),
+    col("rule_id", pa.string(), "stable rule id (`curata/rules.py`)"),
+    col("file", pa.string(), "the file that broke the rule, relative to the data root (for log lines `path:line`)"),
+    col("detail", pa.string(), "what exactly is wrong (never an email in clear)"),
+    col("hint", pa.string(), "how to fix it"),
 )
+QUARANTINE_SCHEMA = pa.schema(list(QUARANTINE_COLUMNS))
+
+
+def quarantine_spec(name: str, description: str, partitioned_by: str | None = None) -> TableSpec:
+    """Every quarantine table has the same columns; only its name and records differ."""
+    return TableSpec(name, description, QUARANTINE_COLUMNS, partitioned_by)
 
 
 def quarantine_row(record_kind: str, record_id: str, partition: str, violation: Violation) -> dict[str, str]:

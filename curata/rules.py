@@ -175,6 +175,11 @@ DUPLICATE_CONTENT = _r(
     "the same original, edited image and instruction were already accepted in an earlier session",
     "Nothing to fix: the earlier session named in the detail is kept; delete this copy at the source.",
 )
+CONFLICTING_INSTRUCTION = _r(
+    "session.conflicting_instruction",
+    "the same original and edited image were already accepted with another instruction",
+    "One image pair cannot teach two edits: keep the session named in the detail, or fix the instruction.",
+)
 
 # training-log.jsonl
 LOG_MALFORMED = _r(
@@ -219,6 +224,11 @@ PROJECT_UNREADABLE = _r(
     "an image in the project could not be read or decoded for content matching",
     "Restore the file; the detail names the error.",
 )
+EMBEDDING_FAILED = _r(
+    "embedding.failed",
+    "an image that passed the image inspection could not be embedded by the model",
+    "The detail names the error; the image is retried only when its bytes change. Re-export it if it persists.",
+)
 
 # Curation logs (002_357c048819baf7d6.txt)
 ROW_TRUNCATED = _r(
@@ -240,6 +250,11 @@ PATH_AMBIGUOUS = _r(
     "curation.path_ambiguous",
     "a logged path fits two or more files equally well (same name, same matching suffix)",
     "Log paths relative to the data root; the detail lists the candidates. Nothing was guessed.",
+)
+ID_INVALID = _r(
+    "curation.id_invalid",
+    "session_id or set_id holds control characters (a NUL byte, an escape sequence)",
+    "Log ids as printable text; the detail names the field. Control characters break every tool downstream.",
 )
 NEG_PATHS_MALFORMED = _r(
     "selection.neg_paths_malformed",
@@ -290,4 +305,67 @@ BOX_OUTSIDE = _r(
     "crop.box_outside_image",
     "the crop box reaches outside the chosen image",
     "Clamp the box to the image, or check the image size the tool used.",
+)
+
+# Photo library (001_717608d7ee23b85d.txt)
+LIBRARY_RECORD_MALFORMED = _r(
+    "library.record_malformed",
+    "a metadata record is not one JSON object (bad JSON, not UTF-8, another JSON type, or over the size limit)",
+    "Repair the record at the line named in the file column; each line of images_metadata.jsonl (each element "
+    "of the images_metadata.json array) must be one JSON object.",
+)
+LIBRARY_RECORD_TRUNCATED = _r(
+    "library.record_truncated",
+    "the last record was cut off mid-write (no line end, or an unclosed last array element)",
+    "The export stopped while writing; export again (php artisan export:training-data).",
+)
+LIBRARY_ID_MISSING = _r(
+    "library.id_missing",
+    "the record has no id, or one that is not a non-empty string or an integer",
+    "Every record needs the library's image id; export it again with its id.",
+)
+LIBRARY_ID_DUPLICATE = _r(
+    "library.id_duplicate",
+    "the id was already claimed by an earlier record of the file (the first record keeps it)",
+    "Two records claim one image id; remove the stale one (the detail names the earlier record).",
+)
+LIBRARY_FIELD_INVALID = _r(
+    "library.field_invalid",
+    "file_path, description, detailed_description or faces is missing or of the wrong type",
+    "file_path is a string; descriptions are strings or null; faces is a list of {encoding, location} objects.",
+)
+LIBRARY_PATH_ESCAPES = _r(
+    "library.path_escapes",
+    "file_path leaves library/images/ (absolute, a drive letter, .., or a symlink pointing out)",
+    "file_path must be relative to library/images/; copy the image into that folder instead of linking out.",
+)
+LIBRARY_IMAGE_MISSING = _r(
+    "library.image_missing",
+    "file_path names no file under library/images/",
+    "Restore the image from the library's storage, or remove the record if the photo was deleted.",
+)
+LIBRARY_TAGS_INVALID = _r(
+    "library.tags_invalid",
+    "meta_tags is missing or not a list of non-empty strings",
+    'Write meta_tags as a JSON list of words, e.g. ["beach", "sunset"]; [] when an image has none.',
+)
+LIBRARY_ENCODING_INVALID = _r(
+    "library.encoding_invalid",
+    "a face encoding is not a list of 128 finite numbers",
+    "Run face detection on the image again; face_recognition encodings are 128 floats.",
+)
+LIBRARY_FACE_BOX_INVALID = _r(
+    "library.face_box_invalid",
+    "a face location is not [top, right, bottom, left] in whole pixels with top < bottom and left < right",
+    "Locations follow the face_recognition convention (top, right, bottom, left); run detection again.",
+)
+LIBRARY_FACE_BOX_OUTSIDE = _r(
+    "library.face_box_outside",
+    "a face box reaches outside the image",
+    "Detection ran on another size of the photo (a thumbnail?); run it again on this file.",
+)
+LIBRARY_DATE_INVALID = _r(
+    "library.date_invalid",
+    "created_at is missing or not an ISO-8601 date",
+    "Export created_at as ISO-8601, e.g. 2025-11-11T21:00:00Z (a time without zone is read as UTC).",
 )

@@ -1,65 +1,71 @@
-"""The warehouse: one Parquet file per (table, partition), each written atomically."""
+"""The warehouse: one Parquet file per (table, partition) in the store, each written atomically."""
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from urllib.parse import quote, unquote
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curata.atomic import write_with
+from curata.catalog import spec_of
+from curata.layout import WAREHOUSE
+from curata.storage import Store
 
 UNPARTITIONED = "_all"
+EXTENSION = ".parquet"
 _SAFE = re.compile(r"^[A-Za-z0-9_.=%-]+$")
 
 
-class Warehouse:
-    def __init__(self, root: Path):
-        self.root = Path(root)
+def partition_file(partition: str | None) -> str:
+    """Partition keys are percent-encoded, so a project named "a b/c" gets a file of its own."""
+    return quote(partition, safe="") if partition else UNPARTITIONED
 
-    def path(self, table: str, partition: str | None = None) -> Path:
-        """Partition keys are percent-encoded, so a project named "a b/c" gets a file of its own."""
-        key = quote(partition, safe="") if partition else UNPARTITIONED
-        for part in (table, key):
+
+class Warehouse:
+    def __init__(self, store: Store):
+        self.store = store
+
+    def key(self, table: str, partition: str | None = None) -> str:
+        name = partition_file(partition)
+        for part in (table, name):
             if not _SAFE.match(part) or part.startswith("."):
                 raise ValueError(f"unsafe warehouse name {part!r}")
-        return self.root / table / f"{key}.parquet"
+        return f"{WAREHOUSE}/{table}/{name}{EXTENSION}"
 
-    def write(self, table: str, data: pa.Table, partition: str | None = None) -> Path:
-        target = self.path(table, partition)
-        write_with(target, lambda tmp: pq.write_table(data, tmp, compression="zstd"))
-        return target
+    def write(self, table: str, data: pa.Table, partition: str | None = None) -> str:
+        key = self.key(table, partition)
+        self.write_key(key, data)
+        return key
+
+    def write_key(self, key: str, data: pa.Table) -> None:
+        with self.store.writing(key) as tmp:
+            pq.write_table(data, tmp, compression="zstd")
 
     def exists(self, table: str, partition: str | None = None) -> bool:
-        return self.path(table, partition).is_file()
+        return self.store.is_file(self.key(table, partition))
 
     def read(self, table: str, partition: str | None = None, columns: list[str] | None = None) -> pa.Table:
-        return pq.read_table(self.path(table, partition), columns=columns)
+        return self.read_key(self.key(table, partition), columns)
+
+    def read_key(self, key: str, columns: list[str] | None = None) -> pa.Table:
+        filesystem, base = self.store.arrow()
+        return pq.read_table(f"{base}/{key}", columns=columns, filesystem=filesystem)
 
     def partitions(self, table: str) -> list[str]:
-        folder = self.root / table
-        if not folder.is_dir():
-            return []
-        return sorted(unquote(p.stem) for p in folder.glob("*.parquet") if not p.name.startswith("."))
+        """Stored partitions of `table` (temporaries of a killed write are not partitions)."""
+        names = self.store.children(f"{WAREHOUSE}/{table}")
+        return sorted(unquote(n[: -len(EXTENSION)]) for n in names if n.endswith(EXTENSION))
 
-    def rows(self, table: str) -> list[dict]:
-        """Every stored row of a table, over all its partitions; empty when nothing is stored yet."""
-        return [row for key in self.partitions(table) for row in self.read(table, key).to_pylist()]
-
-    def read_partitions(
-        self,
-        table: str,
-        partitions: list[str] | None = None,
-        columns: list[str] | None = None,
-        schema: pa.Schema | None = None,
-    ) -> pa.Table:
-        """Concatenates the named (default: all stored) partitions; an empty table if there are none."""
+    def read_all(self, table: str, partitions: list[str] | None = None, columns: list[str] | None = None) -> pa.Table:
+        """The named (default: every stored) partitions as one table; an empty table of the declared schema if none."""
         keys = self.partitions(table) if partitions is None else partitions
         tables = [self.read(table, key, columns) for key in keys]
         if not tables:
-            if schema is None:
-                raise ValueError(f"no partitions of {table} and no schema to build an empty table")
-            return schema.empty_table() if columns is None else schema.empty_table().select(columns)
+            empty = spec_of(table).empty()
+            return empty if columns is None else empty.select(columns)
         return pa.concat_tables(tables, promote_options="default")
+
+    def rows(self, table: str) -> list[dict]:
+        """Every stored row of a table, over all its partitions; empty when nothing is stored yet."""
+        return self.read_all(table).to_pylist()

@@ -1,21 +1,32 @@
-"""The one resource every asset reads: the data root, the pseudonym key and validation limits."""
+"""The one resource every asset reads: the data root, where output goes, the pseudonym key and the limits."""
 
 import os
 from pathlib import Path
 
 from dagster import ConfigurableResource
+from dagster_aws.s3 import S3Resource
 
+from curata.embeddings.store import EmbeddingStore
 from curata.images import DEFAULT_IMAGE_LIMITS, ImageLimits
 from curata.layout import DataRoot
+from curata.privacy import PseudonymKey
 from curata.sessions.validate import Limits
+from curata.storage import Store
 from curata.warehouse import Warehouse
+from resources.s3 import connection_of
 
 
 class CurataSettings(ConfigurableResource):
-    """Data root (env CURATA_DATA_ROOT), pseudonym key (env CURATA_PSEUDONYM_KEY) and limits."""
+    """Data root (env CURATA_DATA_ROOT), output store, pseudonym key (env CURATA_PSEUDONYM_KEY) and limits.
+
+    `store_url` is where tables, exports, embeddings and reports go: empty for the data root itself (the
+    default), or `s3://bucket/prefix`, reached with the `s3` resource's endpoint and credentials.
+    """
 
     data_root: str
     pseudonym_key: str
+    s3: S3Resource
+    store_url: str = ""
     settle_seconds: float = 120.0
     max_metadata_bytes: int = 1 << 20
     max_image_bytes: int = DEFAULT_IMAGE_LIMITS.max_bytes
@@ -27,11 +38,26 @@ class CurataSettings(ConfigurableResource):
 
     @property
     def layout(self) -> DataRoot:
-        return DataRoot(Path(self.data_root).resolve())
+        """The checked data root: a missing or unusable root fails the run here, before anything is written."""
+        return DataRoot(Path(self.data_root).resolve()).check()
+
+    @property
+    def store(self) -> Store:
+        if self.store_url.startswith("s3://"):
+            return Store.at(self.store_url, connection_of(self.s3))
+        return Store.at(self.store_url or self.layout.root)
 
     @property
     def warehouse(self) -> Warehouse:
-        return Warehouse(self.layout.warehouse)
+        return Warehouse(self.store)
+
+    @property
+    def embedding_store(self) -> EmbeddingStore:
+        return EmbeddingStore(self.store)
+
+    @property
+    def image_limits(self) -> ImageLimits:
+        return ImageLimits(max_pixels=self.max_pixels, max_bytes=self.max_image_bytes)
 
     @property
     def limits(self) -> Limits:
@@ -42,15 +68,10 @@ class CurataSettings(ConfigurableResource):
         )
 
     @property
-    def image_limits(self) -> ImageLimits:
-        return ImageLimits(max_pixels=self.max_pixels, max_bytes=self.max_image_bytes)
-
-    @property
     def workers(self) -> int:
         return self.validation_workers or os.cpu_count() or 1
 
     @property
-    def key_bytes(self) -> bytes:
-        if len(self.pseudonym_key) < 16:
-            raise ValueError("pseudonym_key must be at least 16 characters (set CURATA_PSEUDONYM_KEY)")
-        return self.pseudonym_key.encode("utf-8")
+    def key(self) -> PseudonymKey:
+        """The validated key; refused (too short, blank) with a clear error before any write."""
+        return PseudonymKey.from_secret(self.pseudonym_key)

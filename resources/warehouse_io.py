@@ -1,33 +1,95 @@
-"""IO manager that stores each asset's Arrow table in the warehouse, one Parquet file per partition."""
+"""The IO manager: every asset's Arrow table goes to the warehouse, and reaches downstream assets as an input.
 
-from pathlib import Path
+Built on Dagster's UPathIOManager, whose universal-pathlib paths span a local folder and an S3 prefix;
+the bytes go through `curata.warehouse`, so writes are atomic on both and paths are the warehouse's own.
+"""
+
+from typing import Any
 
 import pyarrow as pa
-from dagster import ConfigurableIOManager, InputContext, OutputContext
+from dagster import (
+    ConfigurableIOManagerFactory,
+    InputContext,
+    MetadataValue,
+    OutputContext,
+    ResourceDependency,
+    TableColumn,
+    TableSchema,
+)
+from dagster._core.storage.upath_io_manager import UPathIOManager, is_dict_type
+from upath import UPath
 
-from curata.layout import DataRoot
-from curata.warehouse import Warehouse
+from curata.catalog import spec_of
+from curata.layout import WAREHOUSE
+from curata.tables import column_doc
+from curata.warehouse import EXTENSION, UNPARTITIONED, Warehouse, partition_file
+from resources.curata_settings import CurataSettings
+
+# Input metadata: give None for an unpartitioned table that was never materialized, instead of failing.
+ALLOW_MISSING = "curata/allow_missing"
 
 
-class WarehouseIOManager(ConfigurableIOManager):
-    data_root: str
+class TableIOManager(UPathIOManager):
+    extension = EXTENSION
 
-    @property
-    def _warehouse(self) -> Warehouse:
-        return Warehouse(DataRoot(Path(self.data_root).resolve()).warehouse)
+    def __init__(self, warehouse: Warehouse):
+        super().__init__(base_path=warehouse.store.path(WAREHOUSE))
+        self.warehouse = warehouse
 
-    def handle_output(self, context: OutputContext, obj: pa.Table) -> None:
-        if obj is None:
-            return
-        partition = context.partition_key if context.has_partition_key else None
-        path = self._warehouse.write(context.asset_key.path[-1], obj, partition)
-        context.add_output_metadata({"rows": obj.num_rows, "path": str(path)})
+    def get_asset_relative_path(self, context: InputContext | OutputContext) -> UPath:
+        name = context.asset_key.path[-1]
+        return UPath(name) if context.has_asset_partitions else UPath(name, UNPARTITIONED)
 
-    def load_input(self, context: InputContext) -> pa.Table:
+    def make_safe_partition_path(self, base_path: UPath, partition: str) -> UPath:
+        return base_path / partition_file(partition)
+
+    def dump_to_path(self, context: OutputContext, obj: pa.Table, path: UPath) -> None:
+        self.warehouse.write_key(self.warehouse.store.key_of(path.path), obj)
+
+    def load_from_path(self, context: InputContext, path: UPath) -> pa.Table:
+        return self.warehouse.read_key(self.warehouse.store.key_of(path.path))
+
+    def load_input(self, context: InputContext) -> Any:
+        if context.has_asset_key and context.has_asset_partitions:
+            return self.load_partitions(context)  # also when no partition exists yet: an empty table
+        path = self._get_path(context)
+        if (context.definition_metadata or {}).get(ALLOW_MISSING) and not self.path_exists(path):
+            return None  # the asset says so itself (the health report names what was never materialized)
+        return super().load_input(context)
+
+    def load_partitions(self, context: InputContext) -> pa.Table | dict[str, pa.Table]:
+        """Only the stored partitions of those asked for: a day without sessions was never materialized.
+
+        Given as one table, or as {partition: table} to an input annotated as a dict.
+        """
         table = context.asset_key.path[-1]
-        if context.has_asset_partitions:
-            keys = list(context.asset_partition_keys)
-            if len(keys) == 1:
-                return self._warehouse.read(table, keys[0])
-            return self._warehouse.read_partitions(table, keys)
-        return self._warehouse.read(table)
+        stored = set(self.warehouse.partitions(table))
+        keys = [k for k in context.asset_partition_keys if k in stored]
+        if is_dict_type(context.dagster_type.typing_type):
+            return {k: self.warehouse.read(table, k) for k in keys}
+        return self.warehouse.read_all(table, keys) if len(keys) != 1 else self.warehouse.read(table, keys[0])
+
+    def get_metadata(self, context: OutputContext, obj: pa.Table) -> dict[str, Any]:
+        if obj is None:
+            return {}
+        columns = [TableColumn(f.name, str(f.type), description=column_doc(f) or None) for f in _declared(context, obj)]
+        return {
+            "dagster/row_count": MetadataValue.int(obj.num_rows),
+            "dagster/column_schema": MetadataValue.table_schema(TableSchema(columns=columns)),
+        }
+
+
+def _declared(context: OutputContext, obj: pa.Table) -> list[pa.Field]:
+    try:
+        return list(spec_of(context.asset_key.path[-1]).columns)
+    except KeyError:  # a table whose shape depends on the run (e.g. the vector width): its own schema
+        return list(obj.schema)
+
+
+class WarehouseIOManager(ConfigurableIOManagerFactory):
+    """Stores tables where the `curata` resource says output goes (the data root, or an S3 prefix)."""
+
+    curata: ResourceDependency[CurataSettings]
+
+    def create_io_manager(self, context: Any) -> TableIOManager:
+        return TableIOManager(self.curata.warehouse)

@@ -9,11 +9,14 @@ from pathlib import Path
 import pytest
 
 from curata.layout import DataRoot
+from curata.privacy import PseudonymKey
 from curata.sample.scenes import jpeg_bytes, render_house
 from curata.sample.session_defects import SessionFiles
 from curata.sample.sessions import backdate, write_session
+from tests.moto_server import bucket, s3, s3_endpoint  # noqa: F401  (fixtures)
 
 KEY = b"test-pseudonym-key-0123456789"
+PSEUDONYM_KEY = PseudonymKey(KEY)
 DAY = datetime(2025, 1, 15, 10, 30, 45, 123000, tzinfo=UTC)
 
 
@@ -27,7 +30,7 @@ def small_pair(seed: int) -> tuple[bytes, bytes]:
 
 @pytest.fixture
 def root(tmp_path: Path) -> DataRoot:
-    return DataRoot(tmp_path / "data").ensure()
+    return DataRoot(tmp_path / "data").create_inputs()
 
 
 @pytest.fixture

@@ -2,11 +2,31 @@
 
 from __future__ import annotations
 
-from dagster import DagsterInstance, Definitions, ExecuteInProcessResult
+from dagster import DagsterInstance, Definitions, ExecuteInProcessResult, materialize
+from dagster_aws.s3 import S3Resource
 
 from curata.privacy import PSEUDONYM_KEY_ENV
+from curata.storage import Store
+from curata.warehouse import Warehouse
 from definitions import build_definitions
+from resources import CurataSettings, WarehouseIOManager
 from tests.conftest import KEY
+
+
+def resources_for(root, **settings) -> dict:
+    """The `curata` resource and the warehouse IO manager over a test data root (output in the root)."""
+    curata = CurataSettings(data_root=str(root.root), pseudonym_key=KEY.decode(), s3=S3Resource(), **settings)
+    return {"curata": curata, "io_manager": WarehouseIOManager(curata=curata)}
+
+
+def warehouse_of(root) -> Warehouse:
+    return Warehouse(Store.at(root.root))
+
+
+def materialize_only(selection: list, resources: dict, instance: DagsterInstance, **kwargs) -> ExecuteInProcessResult:
+    """Materializes `selection`; every other asset of the code location is there to be read as an input."""
+    assets = list(build_definitions("/nonexistent").assets or [])
+    return materialize(assets, selection=selection, resources=resources, instance=instance, **kwargs)
 
 
 def definitions_for(root, monkeypatch) -> Definitions:

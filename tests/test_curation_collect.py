@@ -13,7 +13,7 @@ from curata.sample.scenes import render_house
 
 @pytest.fixture
 def images(tmp_path):
-    root = DataRoot(tmp_path / "data").ensure()
+    root = DataRoot(tmp_path / "data").create_inputs()
     paths = []
     for k in range(3):
         path = root.curation / "images" / f"set_1_stage{k + 1}.png"

@@ -17,7 +17,7 @@ from curata.sample.curation import generate_curation
 
 @pytest.fixture(scope="module")
 def curated(tmp_path_factory):
-    root = DataRoot(tmp_path_factory.mktemp("curation")).ensure()
+    root = DataRoot(tmp_path_factory.mktemp("curation")).create_inputs()
     truth = generate_curation(root, n_sets=28, image_size=(96, 72))
     resolver = PathResolver(root.root, DEFAULT_IMAGE_LIMITS)
     results = {log: validate_log(root.curation / log, f"curation/{log}", resolver) for log in (SELECTION_LOG, CROP_LOG)}
@@ -70,7 +70,7 @@ def test_tool_versions_parse_by_shape():
 
 
 def test_resolver_suffix_fallback_ambiguity_and_escape(tmp_path):
-    root = DataRoot(tmp_path).ensure()
+    root = DataRoot(tmp_path).create_inputs()
     for rel in ("curation/a/x.png", "curation/b/x.png", "curation/a/only.png"):
         (root.root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root.root / rel).write_bytes(b"png")

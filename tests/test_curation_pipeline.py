@@ -10,10 +10,7 @@ from curata.curation import logs
 from curata.health import curation_health
 from curata.sample.compare import curation_mismatches
 from curata.sample.curation import generate_curation
-from curata.warehouse import Warehouse
-from resources import CurataSettings, WarehouseIOManager
-from tests.conftest import KEY
-from tests.dagster_helpers import check_results
+from tests.dagster_helpers import check_results, resources_for, warehouse_of
 
 
 @pytest.fixture
@@ -27,10 +24,7 @@ def run(root):
         [curation_outcomes],
         instance=DagsterInstance.ephemeral(),
         raise_on_error=False,
-        resources={
-            "curata": CurataSettings(data_root=str(root.root), pseudonym_key=KEY.decode()),
-            "io_manager": WarehouseIOManager(data_root=str(root.root)),
-        },
+        resources=resources_for(root),
     )
 
 
@@ -43,10 +37,12 @@ def test_generated_logs_pass_every_check_and_match_the_ground_truth(curation_roo
         "paths_share_one_format": True,
         "quarantine_rows_actionable": True,
     }
-    wh = Warehouse(curation_root.warehouse)
+    wh = warehouse_of(curation_root)
     assert curation_mismatches(curation_root.ground_truth / "curation.json", wh) == []
     truth = json.loads((curation_root.ground_truth / "curation.json").read_text())["summary"]
-    health = curation_health(wh)
+    health = curation_health(
+        *(wh.read_all(t) for t in ("validated_selections", "validated_crops", "curation_quarantine"))
+    )
     for log, expected in truth.items():
         assert health[log]["rows"] == expected["rows"]
         assert health[log]["accepted"] == expected["accepted"]

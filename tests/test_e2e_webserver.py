@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from dagster_graphql import DagsterGraphQLClient
 
+from curata.layout import WAREHOUSE
 from curata.privacy import PSEUDONYM_KEY_ENV
 from curata.sample.sessions import generate_sessions
 from tests.conftest import KEY
@@ -100,7 +101,7 @@ def test_webserver_loads_the_location_and_runs_a_launched_job(root, tmp_path):
         run_id = client.submit_job_execution("ingest_sessions", tags={"dagster/partition": day})
         status = _wait_for(lambda: _finished(client, run_id), 180)
         assert status == "SUCCESS", (tmp_path / "webserver.log").read_text()[-3000:]
-        assert (root.warehouse / "validated_sessions" / f"{day}.parquet").exists()
+        assert (root.root / WAREHOUSE / "validated_sessions" / f"{day}.parquet").exists()
     finally:
         server.terminate()
         server.wait(timeout=30)

@@ -7,14 +7,16 @@ import numpy as np
 import pytest
 import torch
 
-from curata.embeddings.checks import missing_embeddings, orphan_embeddings, vector_problems
+from curata.embeddings.checks import embedding_catalog, orphan_embeddings, vector_problems
 from curata.embeddings.compute import embed_missing
 from curata.embeddings.legacy import import_legacy_cache
 from curata.embeddings.model import load_model
 from curata.embeddings.preprocess import decode_for_model
 from curata.embeddings.spec import ModelSpec
-from curata.embeddings.store import FAILED, OK, EmbeddingStore, FingerprintMismatch
+from curata.embeddings.store import EmbeddingStore, FingerprintMismatch
+from curata.embeddings.tables import FAILED, MISSING, OK
 from curata.embeddings.wanted import WantedImage
+from curata.storage import Store
 from tests.embedding_helpers import TINY, write_images
 
 
@@ -25,7 +27,12 @@ def model():
 
 @pytest.fixture
 def store(tmp_path):
-    return EmbeddingStore(tmp_path / "warehouse" / "embeddings")
+    return EmbeddingStore(Store.at(tmp_path))
+
+
+def paths_with(status, store, fingerprint, wanted):
+    catalog = embedding_catalog(store, fingerprint, wanted).to_pylist()
+    return sorted(r["path"] for r in catalog if r["status"] == status)
 
 
 def test_embeds_everything_once_with_unit_vectors(tmp_path, model, store):
@@ -34,8 +41,8 @@ def test_embeds_everything_once_with_unit_vectors(tmp_path, model, store):
     assert (report.wanted, report.embedded, report.failed) == (30, 30, [])
     assert set(store.listing(model.fingerprint)) == {w.sha256 for w in wanted}
     assert vector_problems(store, model.fingerprint, model.dim) == []
-    assert missing_embeddings(store, model.fingerprint, wanted) == []
-    assert json.loads((store.folder(model.fingerprint) / "model.json").read_text())["weights"] == "random(seed=0)"
+    assert paths_with(MISSING, store, model.fingerprint, wanted) == []
+    assert store.model_description(model.fingerprint)["weights"] == "random(seed=0)"
 
 
 def test_one_percent_new_images_embeds_only_those(tmp_path, model, store):
@@ -56,7 +63,10 @@ def test_corrupt_image_is_recorded_once_not_fatal_and_not_retried(tmp_path, mode
     assert store.listing(model.fingerprint)[broken.sha256] == FAILED
     second = embed_missing(model, store, [*wanted, broken], tmp_path)
     assert (second.embedded, second.failed) == (0, [])
-    assert missing_embeddings(store, model.fingerprint, [*wanted, broken]) == ["library/broken.jpg"]
+    assert paths_with(FAILED, store, model.fingerprint, [*wanted, broken]) == ["library/broken.jpg"]
+    assert paths_with(MISSING, store, model.fingerprint, [*wanted, broken]) == []
+    (row,) = [r for r in embedding_catalog(store, model.fingerprint, [broken]).to_pylist()]
+    assert row["rule_id"] == "embedding.failed" and row["error"]
 
 
 def test_image_changed_since_validation_is_reported_not_stored(tmp_path, model, store):
@@ -72,7 +82,7 @@ def test_two_models_never_share_vectors(tmp_path, model, store):
     assert other.fingerprint != model.fingerprint
     wanted = write_images(tmp_path, 4)
     embed_missing(model, store, wanted, tmp_path)
-    assert missing_embeddings(store, other.fingerprint, wanted) == sorted(w.path for w in wanted)
+    assert paths_with(MISSING, store, other.fingerprint, wanted) == sorted(w.path for w in wanted)
     with pytest.raises(FingerprintMismatch):
         store.vectors(model.fingerprint, [w.sha256 for w in wanted], expected=other.fingerprint)
     assert len(store.vectors(model.fingerprint, [w.sha256 for w in wanted], expected=model.fingerprint)) == 4

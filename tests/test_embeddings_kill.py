@@ -8,10 +8,11 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from curata.embeddings.store import EmbeddingStore
+from curata.layout import EMBEDDINGS
+from curata.storage import Store
 from tests.embedding_helpers import TINY, write_images
 
 pytestmark = pytest.mark.e2e
@@ -41,9 +42,9 @@ def run_embedder(data_root: Path, wanted_file: Path, throttle: float = 0.0) -> s
 
 
 def store_content(data_root: Path) -> dict:
-    store = EmbeddingStore(data_root / "warehouse" / "embeddings")
+    store = EmbeddingStore(Store.at(data_root))
     (fp,) = store.fingerprints()
-    return {s.name: pq.read_table(s).to_pylist() for s in store.shards(fp)}
+    return {s: store.read_shard(s).to_pylist() for s in store.shards(fp)}
 
 
 def test_sigkill_midway_then_rerun_equals_an_uninterrupted_run(tmp_path):
@@ -54,7 +55,7 @@ def test_sigkill_midway_then_rerun_equals_an_uninterrupted_run(tmp_path):
         (root / "wanted.json").write_text(json.dumps([asdict(w) for w in wanted]))
 
     victim = run_embedder(killed, killed / "wanted.json", throttle=0.3)
-    shard_dir = killed / "warehouse" / "embeddings"
+    shard_dir = killed / EMBEDDINGS
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and len(list(shard_dir.rglob("shard-*.parquet"))) < 1:
         time.sleep(0.02)

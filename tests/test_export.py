@@ -8,8 +8,9 @@ from datasets import load_dataset
 
 from curata.export.edit_triplets import SourceChanged, export_edit_triplets, split_of
 from curata.export.verify import export_problems
+from curata.layout import EXPORTS
 from curata.sessions.batch import validate_partition
-from tests.conftest import DAY, KEY
+from tests.conftest import DAY, PSEUDONYM_KEY
 
 
 @pytest.fixture
@@ -27,7 +28,7 @@ def accepted(root, make_session):
         backdate(folder, DAY)
     names = sorted(p.name for p in root.sessions.iterdir())
     result = validate_partition(
-        root.sessions, names, "2025-01-15", data_root=root.root, pseudonym_key=KEY, accepted_elsewhere={}
+        root.sessions, names, "2025-01-15", data_root=root.root, key=PSEUDONYM_KEY, accepted_elsewhere=[]
     )
     assert result.accepted.num_rows == 12, result.quarantined.to_pylist()
     return result.accepted
@@ -35,7 +36,7 @@ def accepted(root, make_session):
 
 def export(root, table, **kw):
     return export_edit_triplets(
-        table, data_root=root.root, exports_dir=root.exports, source_partitions=["2025-01-15"], **kw
+        table, data_root=root.root, exports_dir=(root.root / EXPORTS), source_partitions=["2025-01-15"], **kw
     )
 
 
@@ -71,12 +72,12 @@ def test_one_photo_never_lands_in_two_splits(root, accepted):
 
 def test_unchanged_content_reuses_the_version_and_leftover_staging_is_cleared(root, accepted):
     first = export(root, accepted)
-    (root.exports / "edit_triplets" / ".staging-killed-run").mkdir()
+    ((root.root / EXPORTS) / "edit_triplets" / ".staging-killed-run").mkdir()
     again = export(root, accepted)
     assert again.reused and again.folder == first.folder
     smaller = export(root, accepted.slice(0, 10))
     assert not smaller.reused and smaller.folder != first.folder
-    assert not list((root.exports / "edit_triplets").glob(".staging-*"))
+    assert not list(((root.root / EXPORTS) / "edit_triplets").glob(".staging-*"))
     assert (first.folder / "manifest.json").exists()  # earlier versions are kept
 
 
@@ -92,4 +93,4 @@ def test_image_changed_after_validation_stops_the_export(root, accepted):
     path.write_bytes(path.read_bytes() + b"\0")
     with pytest.raises(SourceChanged):
         export(root, accepted)
-    assert not list((root.exports / "edit_triplets").glob("v*"))
+    assert not list(((root.root / EXPORTS) / "edit_triplets").glob("v*"))

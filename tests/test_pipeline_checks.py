@@ -1,5 +1,6 @@
 """Checks that must fail: a dropped record, out-of-order duplicates; and deferred folders picked up later."""
 
+import json
 import os
 import time
 from datetime import timedelta
@@ -7,10 +8,10 @@ from datetime import timedelta
 import pytest
 from dagster import DagsterInstance
 
+from curata.layout import EXPORTS, REPORTS, WAREHOUSE
 from curata.sessions import batch
-from curata.warehouse import Warehouse
 from tests.conftest import DAY, later
-from tests.dagster_helpers import check_results, definitions_for, ingest, materialized, publish
+from tests.dagster_helpers import check_results, definitions_for, ingest, materialized, publish, warehouse_of
 
 DAY_KEY = DAY.date().isoformat()
 
@@ -34,7 +35,7 @@ def test_dropped_record_fails_reconciliation_and_blocks_the_export(root, make_se
     published = publish(defs, instance)
     assert check_results(published)["every_partition_reconciles"] is False
     assert "edit_triplets" not in materialized(published)
-    assert not (root.exports / "edit_triplets").exists()
+    assert not (root.root / EXPORTS / "edit_triplets").exists()
 
 
 def test_deferred_folder_is_picked_up_by_a_later_run(root, make_session, monkeypatch):
@@ -43,7 +44,7 @@ def test_deferred_folder_is_picked_up_by_a_later_run(root, make_session, monkeyp
     defs = definitions_for(root, monkeypatch)
     instance = DagsterInstance.ephemeral()
     assert ingest(defs, DAY_KEY, instance).success
-    store = Warehouse(root.warehouse)
+    store = warehouse_of(root)
     assert store.read("deferred_sessions", DAY_KEY).column("session_folder").to_pylist() == [pending.folder.name]
     assert store.read("validated_sessions", DAY_KEY).num_rows == 1
 
@@ -64,10 +65,15 @@ def test_duplicates_from_out_of_order_partitions_stop_the_export(root, make_sess
     assert ingest(defs, (DAY + timedelta(days=1)).date().isoformat(), instance).success
     assert ingest(defs, DAY_KEY, instance).success  # the earlier day, validated last
     result = publish(defs, instance)
-    assert not result.success
-    failure = next(e for e in result.all_events if e.is_step_failure)
-    cause = failure.step_failure_data.error.cause
-    assert cause.cls_name == "DuplicateAcrossPartitions" and "re-materialize" in cause.message
+    assert not result.success and "edit_triplets" not in materialized(result)
+    later_day = (DAY + timedelta(days=1)).date().isoformat()
+    check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "every_partition_reconciles")
+    assert (
+        not check.passed
+        and f"re-materialize validated_sessions for {later_day}" in check.metadata["first_problems"].value
+    )
+    report = json.loads((root.root / REPORTS / "health-latest.json").read_text())
+    assert report["sessions"]["repeated_across_partitions"] == {later_day: [copy.folder.name]}
 
     # Re-running the later day quarantines the copy, and the export goes through.
     assert ingest(defs, (DAY + timedelta(days=1)).date().isoformat(), instance).success
@@ -80,6 +86,6 @@ def test_health_fails_when_an_outcome_table_is_lost(root, make_session, monkeypa
     defs = definitions_for(root, monkeypatch)
     instance = DagsterInstance.ephemeral()
     assert ingest(defs, DAY_KEY, instance).success
-    (root.warehouse / missing / f"{DAY_KEY}.parquet").unlink()
+    (root.root / WAREHOUSE / missing / f"{DAY_KEY}.parquet").unlink()
     result = defs.resolve_job_def("nightly_health").execute_in_process(instance=instance, raise_on_error=False)
     assert check_results(result)["every_partition_reconciles"] is False

@@ -5,11 +5,11 @@ import json
 from dagster import DagsterInstance
 from datasets import load_dataset
 
+from curata.layout import EXPORTS, REPORTS
 from curata.sample.compare import ground_truth_mismatches
 from curata.sample.sessions import generate_sessions
 from curata.sessions.inventory import list_session_folders
-from curata.warehouse import Warehouse
-from tests.dagster_helpers import check_results, definitions_for, ingest, publish
+from tests.dagster_helpers import check_results, definitions_for, ingest, publish, warehouse_of
 
 
 def test_generated_root_matches_ground_truth_exactly(root, monkeypatch):
@@ -29,14 +29,16 @@ def test_generated_root_matches_ground_truth_exactly(root, monkeypatch):
         "every_folder_ingested": True,
         "export_matches_manifest": True,
     }
-    assert ground_truth_mismatches(root.ground_truth / "sessions.json", Warehouse(root.warehouse)) == []
+    assert ground_truth_mismatches(root.ground_truth / "sessions.json", warehouse_of(root)) == []
 
-    report = json.loads((root.reports / "health-latest.json").read_text())
+    report = json.loads((root.root / REPORTS / "health-latest.json").read_text())
     summary = truth.summary()
     assert report["sessions"]["quarantined_by_rule"] == summary["quarantined_by_rule"]
     assert report["sessions"]["accepted"] == summary["accepted"]
-    assert (root.reports / f"health-{report['generated_at'][:10]}.txt").read_text().startswith("=== TRAINING DATA")
+    assert (
+        (root.root / REPORTS / f"health-{report['generated_at'][:10]}.txt").read_text().startswith("=== TRAINING DATA")
+    )
 
-    export = next((root.exports / "edit_triplets").glob("v*"))
+    export = next((root.root / EXPORTS / "edit_triplets").glob("v*"))
     ds = load_dataset(str(export))
     assert ds["train"].num_rows + ds["validation"].num_rows == summary["accepted"]

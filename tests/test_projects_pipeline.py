@@ -13,10 +13,8 @@ from dagster import DagsterInstance, build_sensor_context, instance_for_test, ma
 from assets.projects import historical_project_pairs
 from curata.sample.compare import project_mismatches
 from curata.sample.projects import generate_projects
-from curata.warehouse import Warehouse
-from resources import CurataSettings, WarehouseIOManager
 from tests.conftest import KEY
-from tests.dagster_helpers import check_results, definitions_for
+from tests.dagster_helpers import check_results, definitions_for, resources_for, warehouse_of
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -28,34 +26,31 @@ def project_root(root):
 
 
 def resources(root, **settings):
-    return {
-        "curata": CurataSettings(data_root=str(root.root), pseudonym_key=KEY.decode(), **settings),
-        "io_manager": WarehouseIOManager(data_root=str(root.root)),
-    }
+    return resources_for(root, **settings)
 
 
 def test_sensor_adds_a_partition_per_new_project_and_requests_its_run(project_root, monkeypatch, tmp_path):
     defs = definitions_for(project_root, monkeypatch)
     with instance_for_test() as instance:
         sensor = defs.resolve_sensor_def("new_project_folders")
-        context = build_sensor_context(
+        with build_sensor_context(
             instance=instance,
             instance_ref=instance.get_ref(),
             definitions=defs,
             resources={"curata": resources(project_root)["curata"]},
-        )
-        first = sensor.evaluate_tick(context)
-        assert sorted(r.partition_key for r in first.run_requests) == ["harbor_lofts", "mojo2", "mojo_old"]
-        (add,) = first.dynamic_partitions_requests
-        assert sorted(add.partition_keys) == ["harbor_lofts", "mojo2", "mojo_old"]
-        instance.add_dynamic_partitions("historical_projects", list(add.partition_keys))
-        assert not sensor.evaluate_tick(context).run_requests
-        shutil.copytree(project_root.projects / "mojo2", project_root.projects / "tmp")
-        os.rename(
-            project_root.projects / "tmp" / "sandbox" / "mojo2", project_root.projects / "tmp" / "sandbox" / "tmp"
-        )
-        os.rename(project_root.projects / "tmp" / "mojo2", project_root.projects / "tmp" / "tmp")
-        assert [r.partition_key for r in sensor.evaluate_tick(context).run_requests] == ["tmp"]
+        ) as context:
+            first = sensor.evaluate_tick(context)
+            assert sorted(r.partition_key for r in first.run_requests) == ["harbor_lofts", "mojo2", "mojo_old"]
+            (add,) = first.dynamic_partitions_requests
+            assert sorted(add.partition_keys) == ["harbor_lofts", "mojo2", "mojo_old"]
+            instance.add_dynamic_partitions("historical_projects", list(add.partition_keys))
+            assert not sensor.evaluate_tick(context).run_requests
+            shutil.copytree(project_root.projects / "mojo2", project_root.projects / "tmp")
+            os.rename(
+                project_root.projects / "tmp" / "sandbox" / "mojo2", project_root.projects / "tmp" / "sandbox" / "tmp"
+            )
+            os.rename(project_root.projects / "tmp" / "mojo2", project_root.projects / "tmp" / "tmp")
+            assert [r.partition_key for r in sensor.evaluate_tick(context).run_requests] == ["tmp"]
 
 
 def test_rerun_of_one_project_replaces_its_output_only(project_root):
@@ -67,8 +62,8 @@ def test_rerun_of_one_project_replaces_its_output_only(project_root):
             )
             checks = check_results(result)
             assert result.success and checks["pairs_are_sound"] and checks["project_files_reconcile"], checks
-        wh = Warehouse(project_root.warehouse)
-        other = wh.path("historical_pairs", "mojo_old")
+        wh = warehouse_of(project_root)
+        other = project_root.root / wh.key("historical_pairs", "mojo_old")
         before = (other.stat().st_mtime_ns, other.read_bytes())
         time.sleep(0.01)
         rerun = materialize(
@@ -139,5 +134,5 @@ def test_cli_backfill_over_all_projects_runs_once_per_project_and_matches_ground
         assert sorted(r.tags["dagster/partition"] for r in runs) == projects  # one run per project
         assert len({r.tags["dagster/backfill"] for r in runs}) == 1
         assert all(r.is_success for r in runs), [(r.run_id, r.status) for r in runs]
-    wh = Warehouse(project_root.warehouse)
+    wh = warehouse_of(project_root)
     assert project_mismatches(project_root.ground_truth / "projects.json", wh) == []

@@ -1,6 +1,6 @@
 import pytest
 
-from curata.privacy import is_email, pseudonymize
+from curata.privacy import PseudonymKey, PseudonymKeyError, is_email
 from curata.reconcile import reconcile
 
 
@@ -23,10 +23,17 @@ def test_lost_and_invented_records_do_not_cancel_out():
 
 
 def test_pseudonyms_are_keyed_normalised_and_none_for_anonymous():
-    key = b"k" * 16
-    assert pseudonymize("Ana@Example.com ", key) == pseudonymize("ana@example.com", key)
-    assert pseudonymize("ana@example.com", key) != pseudonymize("ana@example.com", b"j" * 16)
-    assert pseudonymize("anonymous", key) is None and pseudonymize(None, key) is None
+    key, other = PseudonymKey.from_secret("k" * 16), PseudonymKey.from_secret("j" * 16)
+    assert key.pseudonymize("Ana@Example.com ") == key.pseudonymize("ana@example.com")
+    assert key.pseudonymize("ana@example.com") != other.pseudonymize("ana@example.com")
+    assert key.pseudonymize("anonymous") is None and key.pseudonymize(None) is None
+    assert key.key_id != other.key_id and "k" * 16 not in key.key_id + repr(key)
+
+
+@pytest.mark.parametrize("secret", ["short", " " * 16, "\t" * 20, " abc " * 3])
+def test_a_short_or_blank_key_is_refused(secret):
+    with pytest.raises(PseudonymKeyError, match="at least 16 non-blank"):
+        PseudonymKey.from_secret(secret)
 
 
 @pytest.mark.parametrize(("value", "ok"), [("a@b.co", True), ("a at b", False), ("a@b", False), ("@b.co", False)])

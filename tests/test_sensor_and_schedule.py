@@ -6,19 +6,17 @@ from dagster import DagsterInstance, RunRequest, SkipReason, build_schedule_cont
 
 from curata.privacy import PSEUDONYM_KEY_ENV
 from curata.sample.sessions import backdate
-from resources import CurataSettings
 from sensors.schedules import nightly_health_schedule
 from sensors.session_sensor import new_session_folders
 from tests.conftest import DAY, KEY, later
+from tests.dagster_helpers import resources_for
 
 
 def tick(root, cursor=None):
-    context = build_sensor_context(
-        instance=DagsterInstance.ephemeral(),
-        cursor=cursor,
-        resources={"curata": CurataSettings(data_root=str(root.root), pseudonym_key=KEY.decode())},
-    )
-    return new_session_folders(context)
+    with build_sensor_context(
+        instance=DagsterInstance.ephemeral(), cursor=cursor, resources={"curata": resources_for(root)["curata"]}
+    ) as context:
+        return new_session_folders(context)
 
 
 def test_sensor_requests_each_day_once_and_waits_for_folders_being_written(root, make_session):

@@ -7,16 +7,15 @@ import pytest
 
 from curata import rules
 from curata.images import ImageLimits
-from curata.privacy import pseudonymize
 from curata.sample.session_defects import SESSION_DEFECTS
 from curata.sessions.validate import Limits, validate_session
-from tests.conftest import KEY
+from tests.conftest import PSEUDONYM_KEY
 
 
 def run(root, folder, **limits):
     """Validates as if the folder had settled: the defects just written are hours old by then."""
     settled_now = time.time() + 3600
-    return validate_session(folder, data_root=root.root, pseudonym_key=KEY, now=settled_now, limits=Limits(**limits))
+    return validate_session(folder, data_root=root.root, key=PSEUDONYM_KEY, now=settled_now, limits=Limits(**limits))
 
 
 def test_clean_session_is_accepted_with_relative_paths_and_pseudonym(root, make_session):
@@ -26,7 +25,7 @@ def test_clean_session_is_accepted_with_relative_paths_and_pseudonym(root, make_
     row = outcome.accepted
     assert row["original_path"] == f"sessions/{files.folder.name}/{files.original.name}"
     assert (row["original_width"], row["original_height"]) == (160, 120)
-    assert row["user_pseudonym"] == pseudonymize("ana@example.com", KEY)
+    assert row["user_pseudonym"] == PSEUDONYM_KEY.pseudonymize("ana@example.com")
     assert "ana@example.com" not in str(row)
 
 
@@ -95,11 +94,11 @@ def test_folder_still_being_written_is_deferred_then_accepted_once_settled(root,
     files = make_session(settled=False)
     files.edited.unlink()
     now = time.time()
-    first = validate_session(files.folder, data_root=root.root, pseudonym_key=KEY, now=now)
+    first = validate_session(files.folder, data_root=root.root, key=PSEUDONYM_KEY, now=now)
     assert first.status == "deferred" and not first.violations
     files.edited.write_bytes(files.original.read_bytes())
     files.write_meta({**files.meta(), "reimaginedSize": files.original.stat().st_size})
-    later = validate_session(files.folder, data_root=root.root, pseudonym_key=KEY, now=time.time() + 3600)
+    later = validate_session(files.folder, data_root=root.root, key=PSEUDONYM_KEY, now=time.time() + 3600)
     assert later.status == "accepted"
 
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from curata import rules
 from curata.curation.paths import PathResolver
-from curata.curation.refusal import inspect_all, resolve_all
+from curata.curation.refusal import check_ids, inspect_all, resolve_all
 from curata.images import IMAGE_EXTENSIONS
 from curata.rules import Refused
 
@@ -94,6 +94,7 @@ def validate_crop(fields: list[str], record_id: str, where: str, resolver: PathR
     row = parse_crop_fields(fields)
     if row is None:
         raise Refused(rules.ROW_MALFORMED, where, f"{len(fields)} columns fit no known select_crop_log layout")
+    check_ids(where, session_id=row.session_id, set_id=row.set_id)
     try:
         box = [float(v) for v in row.box]
     except ValueError as exc:

@@ -13,7 +13,7 @@ from curata import rules
 from curata.curation.crops import validate_crop
 from curata.curation.paths import PathResolver
 from curata.curation.selections import validate_selection
-from curata.curation.tables import VALIDATED_CROPS_SCHEMA, VALIDATED_SELECTIONS_SCHEMA
+from curata.curation.tables import VALIDATED_CROPS, VALIDATED_SELECTIONS
 from curata.lines import RawLine, iter_lines
 from curata.quarantine import quarantine_row, quarantine_table
 from curata.rules import Refused, Violation
@@ -23,8 +23,8 @@ SELECTION_LOG = "selection_only_log.csv"
 CROP_LOG = "select_crop_log.csv"
 Validator = Callable[[list[str], str, str, PathResolver], dict]
 LOGS: dict[str, tuple[Validator, pa.Schema, str]] = {
-    SELECTION_LOG: (validate_selection, VALIDATED_SELECTIONS_SCHEMA, "selection_row"),
-    CROP_LOG: (validate_crop, VALIDATED_CROPS_SCHEMA, "crop_row"),
+    SELECTION_LOG: (validate_selection, VALIDATED_SELECTIONS.schema, "selection_row"),
+    CROP_LOG: (validate_crop, VALIDATED_CROPS.schema, "crop_row"),
 }
 
 
@@ -35,12 +35,11 @@ class LogResult:
 
 
 def fields_of(line: RawLine) -> list[str] | None:
-    """CSV fields of one physical line; None if it is not UTF-8."""
+    """CSV fields of one physical line; None if it is not UTF-8 or not CSV."""
     try:
-        text = line.head.decode("utf-8").rstrip("\r\n")
-    except UnicodeDecodeError:
+        return next(csv.reader([line.head.decode("utf-8").rstrip("\r\n")]), [])
+    except (UnicodeDecodeError, csv.Error):
         return None
-    return next(csv.reader([text]), [])
 
 
 # Written by CurationLogger after a line that a crashed writer left without a line end: the line

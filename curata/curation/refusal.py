@@ -2,10 +2,19 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 from curata import rules
 from curata.curation.paths import PathResolver
 from curata.images import ImageFacts, ImageRejected
 from curata.rules import Refused
+
+
+def check_ids(where: str, **ids: str) -> None:
+    """Refuses a row whose ids hold control characters; they would be accepted as text and break tools later."""
+    for name, value in ids.items():
+        if any(unicodedata.category(c) == "Cc" for c in value):
+            raise Refused(rules.ID_INVALID, where, f"{name} {value!r} holds control characters")
 
 
 def resolve_all(logged: list[str], resolver: PathResolver, where: str) -> tuple[list[str], list[str]]:

@@ -6,7 +6,7 @@ import json
 
 from curata import rules
 from curata.curation.paths import PathResolver
-from curata.curation.refusal import inspect_all, resolve_all
+from curata.curation.refusal import check_ids, inspect_all, resolve_all
 from curata.rules import Refused
 
 SELECTION_HEADER = ["timestamp", "session_id", "set_id", "chosen_path", "neg_paths"]
@@ -17,6 +17,7 @@ def validate_selection(fields: list[str], record_id: str, where: str, resolver: 
     if len(fields) < len(SELECTION_HEADER):
         raise Refused(rules.ROW_MALFORMED, where, f"{len(fields)} columns, need {len(SELECTION_HEADER)}")
     timestamp, session_id, set_id, chosen, neg_text = fields[:5]
+    check_ids(where, session_id=session_id, set_id=set_id)
     try:
         negs = json.loads(neg_text)
     except json.JSONDecodeError as exc:

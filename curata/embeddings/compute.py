@@ -19,7 +19,8 @@ import torch
 
 from curata.embeddings.model import LoadedModel
 from curata.embeddings.preprocess import decode_for_model
-from curata.embeddings.store import FAILED, OK, EmbeddingStore
+from curata.embeddings.store import EmbeddingStore
+from curata.embeddings.tables import FAILED, OK
 from curata.embeddings.wanted import WantedImage
 
 
@@ -90,7 +91,7 @@ def embed_missing(
     decode_workers: int = 2,
     reduced_decode: bool = True,
     throttle_seconds: float = 0.0,
-    on_shard: Callable[[Path], None] | None = None,
+    on_shard: Callable[[str], None] | None = None,
 ) -> EmbedReport:
     """Embeds what is missing. Memory holds a few batches, whatever the number of images."""
     fp = model.fingerprint

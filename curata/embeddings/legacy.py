@@ -12,7 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from curata.embeddings.store import OK, EmbeddingStore
+from curata.embeddings.store import EmbeddingStore
+from curata.embeddings.tables import OK
 from curata.lines import iter_lines
 
 

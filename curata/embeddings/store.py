@@ -1,34 +1,24 @@
-"""Content-addressed embedding store: `<root>/<fingerprint>/shard-*.parquet`, each written atomically.
+"""Content-addressed embedding store: `embeddings/<fingerprint>/shard-*.parquet` in a store, each written atomically.
 
 There is no index beside the data: what the store holds is the union of its shards' hash columns,
-so a listing can never claim a vector that is not on disk. A process killed at any moment leaves
-whole shards or none (a temporary file at most, ignored and removed).
+so a listing can never claim a vector that is not there. A process killed at any moment leaves
+whole shards or none (a hidden temporary file at most, ignored and removed).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from pathlib import Path
+from pathlib import PurePosixPath
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curata.atomic import write_text_atomic, write_with
+from curata.embeddings.tables import OK, shard_schema
+from curata.layout import EMBEDDINGS
+from curata.storage import Store
 
-OK = "ok"
-FAILED = "failed"  # the image could not be decoded: recorded so it is not retried forever
-
-
-def shard_schema(dim: int) -> pa.Schema:
-    return pa.schema(
-        [
-            ("sha256", pa.string()),
-            ("status", pa.string()),
-            ("vector", pa.list_(pa.float32(), dim)),
-            ("source_path", pa.string()),
-            ("error", pa.string()),
-        ]
-    )
+MODEL_FILE = "model.json"
 
 
 class FingerprintMismatch(RuntimeError):
@@ -36,52 +26,70 @@ class FingerprintMismatch(RuntimeError):
 
 
 class EmbeddingStore:
-    def __init__(self, root: Path):
-        self.root = Path(root)
+    def __init__(self, store: Store):
+        self.store = store
 
-    def folder(self, fingerprint: str) -> Path:
+    def folder(self, fingerprint: str) -> str:
         if not fingerprint.isalnum():
             raise ValueError(f"bad fingerprint {fingerprint!r}")
-        return self.root / fingerprint
+        return f"{EMBEDDINGS}/{fingerprint}"
 
     def fingerprints(self) -> list[str]:
-        return sorted(p.name for p in self.root.iterdir() if p.is_dir()) if self.root.is_dir() else []
+        return self.store.children(EMBEDDINGS)
 
-    def shards(self, fingerprint: str) -> list[Path]:
+    def shards(self, fingerprint: str) -> list[str]:
         folder = self.folder(fingerprint)
-        return sorted(folder.glob("shard-*.parquet")) if folder.is_dir() else []
+        return [
+            f"{folder}/{n}" for n in self.store.children(folder) if n.startswith("shard-") and n.endswith(".parquet")
+        ]
 
     def describe(self, fingerprint: str, description: dict) -> None:
         """Writes model.json once: what produced every vector under this fingerprint."""
-        target = self.folder(fingerprint) / "model.json"
-        if not target.exists():
-            write_text_atomic(target, json.dumps(description, indent=2, sort_keys=True))
+        key = f"{self.folder(fingerprint)}/{MODEL_FILE}"
+        if not self.store.exists(key):
+            self.store.write_text(key, json.dumps(description, indent=2, sort_keys=True))
 
     def model_description(self, fingerprint: str) -> dict:
-        path = self.folder(fingerprint) / "model.json"
-        return json.loads(path.read_text()) if path.exists() else {}
+        key = f"{self.folder(fingerprint)}/{MODEL_FILE}"
+        return json.loads(self.store.read_text(key)) if self.store.exists(key) else {}
+
+    def read_shard(self, key: str, columns: list[str] | None = None) -> pa.Table:
+        filesystem, base = self.store.arrow()
+        return pq.read_table(f"{base}/{key}", columns=columns, filesystem=filesystem)
 
     def listing(self, fingerprint: str) -> dict[str, str]:
         """sha256 -> status, read from the shards themselves."""
         out: dict[str, str] = {}
         for shard in self.shards(fingerprint):
-            table = pq.read_table(shard, columns=["sha256", "status"])
+            table = self.read_shard(shard, ["sha256", "status"])
             out.update(zip(table.column("sha256").to_pylist(), table.column("status").to_pylist(), strict=True))
         return out
 
-    def write_shard(self, fingerprint: str, dim: int, rows: list[dict]) -> Path:
+    def failures(self, fingerprint: str) -> dict[str, str]:
+        """sha256 -> error of every image recorded as failed."""
+        out: dict[str, str] = {}
+        for shard in self.shards(fingerprint):
+            table = self.read_shard(shard, ["sha256", "status", "error"])
+            for sha, status, error in zip(*(table.column(c).to_pylist() for c in table.column_names), strict=True):
+                if status != OK:
+                    out[sha] = error or ""
+        return out
+
+    def write_shard(self, fingerprint: str, dim: int, rows: list[dict]) -> str:
         """Shard names come from their contents, so the same work always makes the same files."""
         rows = sorted(rows, key=lambda r: r["sha256"])
-        target = self.folder(fingerprint) / f"shard-{rows[0]['sha256'][:16]}-{len(rows):05d}.parquet"
+        members = hashlib.sha256("".join(r["sha256"] for r in rows).encode()).hexdigest()[:16]
+        key = f"{self.folder(fingerprint)}/shard-{members}-{len(rows):05d}.parquet"
         table = pa.Table.from_pylist(rows, schema=shard_schema(dim))
-        write_with(target, lambda tmp: pq.write_table(table, tmp, compression="zstd"))
-        return target
+        with self.store.writing(key) as tmp:
+            pq.write_table(table, tmp, compression="zstd")
+        return key
 
     def read(self, fingerprint: str, columns: list[str] | None = None) -> pa.Table:
         shards = self.shards(fingerprint)
         if not shards:
             return pa.table({"sha256": pa.array([], pa.string())})
-        return pa.concat_tables(pq.read_table(s, columns=columns) for s in shards)
+        return pa.concat_tables(self.read_shard(s, columns) for s in shards)
 
     def vectors(self, fingerprint: str, hashes: list[str], expected: str | None = None) -> dict[str, list[float]]:
         """Vectors of one fingerprint only; asking for another model's vectors raises."""
@@ -97,8 +105,7 @@ class EmbeddingStore:
 
     def remove_temporaries(self, fingerprint: str) -> int:
         """Deletes half-written files of a killed run: never published, so nothing of value."""
-        folder = self.folder(fingerprint)
-        stale = list(folder.glob(".shard-*.tmp")) if folder.is_dir() else []
-        for path in stale:
-            path.unlink(missing_ok=True)
+        stale = [k for k in self.store.keys(self.folder(fingerprint), hidden=True) if PurePosixPath(k).name[0] == "."]
+        for key in stale:
+            self.store.delete(key)
         return len(stale)

@@ -13,7 +13,7 @@ import pyarrow as pa
 from curata import rules
 from curata.projects.naming import group_hint, group_time
 from curata.projects.scan import ProjectFile, pixel_digest
-from curata.projects.tables import HISTORICAL_GROUPS_SCHEMA, HISTORICAL_PAIRS_SCHEMA, PROJECT_STATS_SCHEMA
+from curata.projects.tables import HISTORICAL_GROUPS, HISTORICAL_PAIRS, PROJECT_STATS
 from curata.quarantine import quarantine_row, quarantine_table
 from curata.rules import Violation
 
@@ -181,10 +181,10 @@ def mine_project(
 
     stats = _stats(project, files, outcome_ids, group_rows, pair_rows)
     return ProjectPairs(
-        groups=pa.Table.from_pylist(group_rows, schema=HISTORICAL_GROUPS_SCHEMA),
-        pairs=pa.Table.from_pylist(pair_rows, schema=HISTORICAL_PAIRS_SCHEMA),
+        groups=pa.Table.from_pylist(group_rows, schema=HISTORICAL_GROUPS.schema),
+        pairs=pa.Table.from_pylist(pair_rows, schema=HISTORICAL_PAIRS.schema),
         quarantined=quarantine_table(quarantine),
-        stats=pa.Table.from_pylist([stats], schema=PROJECT_STATS_SCHEMA),
+        stats=pa.Table.from_pylist([stats], schema=PROJECT_STATS.schema),
         file_outcomes=dict(outcome_ids),
     )
 
@@ -235,6 +235,7 @@ def _stats(
         "winner_files": sum(f.role == "winner" for f in files),
         "grouped_files": len(outcome_ids.get("grouped", [])),
         "stray_files": len(outcome_ids.get("stray", [])),
+        "image_refused_files": len(outcome_ids.get("image_refused", [])),
         "groups": len(group_rows),
         "groups_chosen": len(chosen),
         "groups_none_kept": sum(g["outcome"] == "none_kept" for g in group_rows),

@@ -8,14 +8,18 @@ import json
 import shutil
 
 import numpy as np
+from PIL import Image
 
 from curata.curation.crops import crop_header
 from curata.curation.logs import CROP_LOG, SELECTION_LOG
 from curata.curation.selections import SELECTION_HEADER
 from curata.layout import DataRoot
 from curata.sample.scenes import STYLES, render_house
+from curata.sample.session_defects import bmp_declaring, png_declaring
 
 STYLE_NAMES = list(STYLES)
+BOM = "\ufeff"
+ID_RULE = "curation.id_invalid"
 OTHER_MACHINE = "/Users/erik/projects/mojo1/"
 
 
@@ -108,8 +112,10 @@ def generate_curation(
         else:
             crop.add([*base, f"set_{i:03d}", chosen, shown[chosen], *slots, x1, y1, x2, y2], recovered=zero_sizes)
     if defects:
-        _selection_defects(sel, sets)
+        _hostile_rows(sel, crop, write_hostile_images(root, sets[3][0]), sets[3], w, h)
+        _selection_defects(sel, sets)  # each ends with a partial last line
         _crop_defects(crop, sets, w, h)
+        crop.lines[0] = BOM + crop.lines[0]  # written by a Windows tool: a byte-order mark before the header
     root.curation.mkdir(parents=True, exist_ok=True)
     (root.curation / SELECTION_LOG).write_text("".join(sel.lines))
     (root.curation / CROP_LOG).write_text("".join(crop.lines))
@@ -180,6 +186,38 @@ def _crop_defects(log: _Log, sets: list[list[str]], w: int, h: int) -> None:
     )
     log.add(["2025-10-09T13:05:00", "s9", "set_002", "dir", "zero", "x"], "quarantined", "curation.row_malformed")
     log.add_partial(row())
+
+
+def write_hostile_images(root: DataRoot, jpeg_source: str) -> dict[str, str]:
+    """Files that lie about themselves, each with the rule the image inspection must refuse it under."""
+    folder = root.curation / "images" / "hostile"
+    folder.mkdir(parents=True, exist_ok=True)
+    with Image.open(root.root / jpeg_source) as img:
+        jpeg = io.BytesIO()
+        img.convert("RGB").save(jpeg, "JPEG")
+    files = {
+        "disguised_bomb.png": (bmp_declaring(20_000, 20_000), "image.too_many_pixels"),
+        "bomb.png": (png_declaring(30_000, 30_000), "image.too_many_pixels"),
+        "notes.png": (b"these are my notes, not a picture\n" * 20, "image.undecodable"),
+        "photo.png": (jpeg.getvalue(), "image.format_mismatch"),
+    }
+    out = {}
+    for name, (data, rule) in files.items():
+        (folder / name).write_bytes(data)
+        out[(folder / name).relative_to(root.root).as_posix()] = rule
+    return out
+
+
+def _hostile_rows(sel: _Log, crop: _Log, hostile: dict[str, str], group: list[str], w: int, h: int) -> None:
+    """Rows naming a hostile image (quarantined with the image's rule) and ids with control characters."""
+    for k, (path, rule) in enumerate(hostile.items()):
+        sel.add([f"2025-10-09T14:0{k}:00", "s9", "set_003", path, json.dumps(group[1:])], "quarantined", rule)
+        slots = [path, "stage1", w, h, group[1], "stage2", w, h]
+        crop.add(
+            [f"2025-10-09T15:0{k}:00", "s9", "set_003", "set_003", 0, path, *slots, 5, 5, 20, 20], "quarantined", rule
+        )
+    sel.add(["2025-10-09T14:09:00", "s9\x00", "set_003", group[0], json.dumps(group[1:])], "quarantined", ID_RULE)
+    sel.add(["2025-10-09T14:10:00", "s9", "set\x1b[2J", group[0], json.dumps(group[1:])], "quarantined", ID_RULE)
 
 
 def _summary(rows: list[dict]) -> dict:

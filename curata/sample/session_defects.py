@@ -25,6 +25,25 @@ def png_declaring(width: int, height: int) -> bytes:
     )
 
 
+def bmp_declaring(width: int, height: int) -> bytes:
+    """A tiny BMP whose header claims `width` x `height`: a bomb in disguise when named .png or .jpg."""
+    pixels = b"\0" * 64
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 24, 0, len(pixels), 2835, 2835, 0, 0)
+    return b"BM" + struct.pack("<IHHI", 14 + len(info) + len(pixels), 0, 0, 14 + len(info)) + info + pixels
+
+
+def png_bytes_of(jpeg: bytes) -> bytes:
+    """The same picture re-encoded as PNG: bytes that do not match a .jpg name."""
+    import io
+
+    from PIL import Image
+
+    out = io.BytesIO()
+    with Image.open(io.BytesIO(jpeg)) as img:
+        img.save(out, "PNG")
+    return out.getvalue()
+
+
 class SessionFiles:
     """Paths and metadata of one session folder, with helpers that keep metadata sizes honest."""
 
@@ -152,6 +171,16 @@ def _decompression_bomb(s: SessionFiles) -> str:
     return "image.too_many_pixels"
 
 
+def _disguised_bomb(s: SessionFiles) -> str:
+    s.replace_image(s.edited, bmp_declaring(20_000, 20_000), "reimaginedSize")
+    return "image.too_many_pixels"
+
+
+def _format_mismatch(s: SessionFiles) -> str:
+    s.replace_image(s.original, png_bytes_of(s.original.read_bytes()), "originalSize")
+    return "image.format_mismatch"
+
+
 def _folder_name(s: SessionFiles) -> str:
     bad = s.folder.with_name(s.folder.name.replace("T", " ").replace("-", ":")[:30])
     s.folder.rename(bad)
@@ -180,4 +209,6 @@ SESSION_DEFECTS: dict[str, Callable[[SessionFiles], str]] = {
     "size_mismatch": _size_mismatch,
     "zero_dimensions": _zero_dimensions,
     "decompression_bomb": _decompression_bomb,
+    "disguised_bomb": _disguised_bomb,
+    "format_mismatch": _format_mismatch,
 }

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -121,15 +122,18 @@ def generate_sessions(
     log_lines = [_log_line(stamps[i], instructions[i]) for i in range(n_sessions)]
     if defect_rate > 0 and clean:
         source = clean[0]
-        dup_ts = stamps[-1] + timedelta(minutes=7)
         original, edited = files[source].original.read_bytes(), files[source].edited.read_bytes()
-        dup = write_session(sessions_dir, dup_ts, instructions[source], emails[source], original, edited)
-        truth.sessions.append(
-            SessionTruth(dup.folder.name, "quarantined", "session.duplicate_content", "duplicate_content")
+        repeats = (
+            (7, instructions[source], "session.duplicate_content", "duplicate_content"),
+            (9, instructions[source] + " and paint the fence", "session.conflicting_instruction", "conflict"),
         )
-        log_lines.append(_log_line(dup_ts, instructions[source]))
-        files.append(dup)
-        stamps.append(dup_ts)
+        for minutes, instruction, rule, defect in repeats:  # the same two images again, later
+            ts = stamps[-1] + timedelta(minutes=minutes)
+            repeat = write_session(sessions_dir, ts, instruction, emails[source], original, edited)
+            truth.sessions.append(SessionTruth(repeat.folder.name, "quarantined", rule, defect))
+            log_lines.append(_log_line(ts, instruction))
+            files.append(repeat)
+            stamps.append(ts)
 
     for s in files:
         backdate(s.folder, stamps[files.index(s)])
@@ -139,6 +143,7 @@ def generate_sessions(
         pending.edited.unlink()  # the app has not written the result yet; mtimes are "now"
         truth.sessions.append(SessionTruth(pending.folder.name, "deferred", None, "in_progress"))
         log_lines.append(None)  # the app logs a session only once it is complete
+        _add_hostile_folders(sessions_dir, stamps[-1], truth, log_lines, instructions[1], pairs[1])
 
     truth.training_log = _write_training_log(root, truth, log_lines, clean, rng if defect_rate > 0 else None)
     root.ground_truth.mkdir(parents=True, exist_ok=True)
@@ -153,6 +158,22 @@ def generate_sessions(
         )
     )
     return truth
+
+
+def _add_hostile_folders(
+    sessions_dir: Path, last: datetime, truth: GroundTruth, log_lines: list, instruction: str, pair: tuple
+) -> None:
+    """A complete folder whose clock ran ahead (deferred, named as clock skew) and a symlink loop (quarantined)."""
+    ahead = write_session(sessions_dir, last + timedelta(minutes=40), instruction, "anonymous", *pair)
+    future = time.time() + 3 * 365 * 86400
+    for entry in [*ahead.folder.iterdir(), ahead.folder]:
+        os.utime(entry, (future, future))
+    truth.sessions.append(SessionTruth(ahead.folder.name, "deferred", None, "clock_skew"))
+    log_lines.append(None)
+    loop = sessions_dir / f"session-{folder_stamp(last + timedelta(minutes=50))}"
+    os.symlink(loop.name, loop)  # a link to itself
+    truth.sessions.append(SessionTruth(loop.name, "quarantined", "session.folder_is_link", "symlink_loop"))
+    log_lines.append(None)
 
 
 def write_session(

@@ -1,9 +1,9 @@
-"""Validates one partition's folders in parallel and resolves duplicate content across sessions."""
+"""Validates one partition's folders in parallel and resolves repeated content across sessions."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,9 +11,10 @@ from pathlib import Path
 import pyarrow as pa
 
 from curata import rules
+from curata.privacy import PseudonymKey
 from curata.quarantine import quarantine_row, quarantine_table
 from curata.rules import Violation
-from curata.sessions.tables import DEFERRED_SESSIONS_SCHEMA, VALIDATED_SESSIONS_SCHEMA
+from curata.sessions.tables import DEFERRED_SESSIONS, VALIDATED_SESSIONS
 from curata.sessions.validate import DEFAULT_LIMITS, Limits, SessionOutcome, validate_session
 
 SESSION_RECORD = "session_folder"
@@ -27,11 +28,22 @@ class PartitionResult:
 
 
 @dataclass(frozen=True)
-class EarlierSession:
-    """An accepted session elsewhere, in the order that decides which copy of a duplicate is kept."""
+class AcceptedSession:
+    """An accepted session, with what decides which of two repeats is kept: its own time, then its name."""
 
     timestamp_ms: int
     session_id: str
+    pair_key: str
+    content_key: str
+
+    @classmethod
+    def of(cls, row: dict) -> AcceptedSession:
+        ms = int(row["timestamp"].timestamp() * 1000)
+        return cls(ms, row["session_id"], row["pair_key"], row["content_key"])
+
+    @property
+    def order(self) -> tuple[int, str]:
+        return self.timestamp_ms, self.session_id
 
 
 def validate_partition(
@@ -40,26 +52,24 @@ def validate_partition(
     partition: str,
     *,
     data_root: Path,
-    pseudonym_key: bytes,
-    accepted_elsewhere: Mapping[str, EarlierSession],
+    key: PseudonymKey,
+    accepted_elsewhere: Iterable[AcceptedSession],
     limits: Limits = DEFAULT_LIMITS,
     now: float | None = None,
     workers: int = 4,
 ) -> PartitionResult:
-    """Validates `folder_names`; `accepted_elsewhere` maps content keys accepted in other partitions.
+    """Validates `folder_names` against the sessions accepted in other partitions.
 
     Threads pay off because hashing, file reads and JPEG decoding release the GIL.
     """
     now = time.time() if now is None else now
 
     def one(name: str) -> SessionOutcome:
-        return validate_session(
-            sessions_dir / name, data_root=data_root, pseudonym_key=pseudonym_key, now=now, limits=limits
-        )
+        return validate_session(sessions_dir / name, data_root=data_root, key=key, now=now, limits=limits)
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         outcomes = list(pool.map(one, folder_names))
-    _quarantine_duplicates(outcomes, accepted_elsewhere, sessions_dir, data_root)
+    _quarantine_repeats(outcomes, list(accepted_elsewhere), sessions_dir, data_root)
 
     accepted = [o.accepted for o in outcomes if o.status == "accepted"]
     quarantined = [
@@ -73,36 +83,34 @@ def validate_partition(
         if o.status == "deferred"
     ]
     return PartitionResult(
-        accepted=pa.Table.from_pylist(accepted, schema=VALIDATED_SESSIONS_SCHEMA),
+        accepted=VALIDATED_SESSIONS.from_rows(accepted),
         quarantined=quarantine_table(quarantined),
-        deferred=pa.Table.from_pylist(deferred, schema=DEFERRED_SESSIONS_SCHEMA),
+        deferred=DEFERRED_SESSIONS.from_rows(deferred),
     )
 
 
-def _quarantine_duplicates(
-    outcomes: list[SessionOutcome],
-    accepted_elsewhere: Mapping[str, EarlierSession],
-    sessions_dir: Path,
-    data_root: Path,
+def _quarantine_repeats(
+    outcomes: list[SessionOutcome], elsewhere: list[AcceptedSession], sessions_dir: Path, data_root: Path
 ) -> None:
-    """Keeps the earliest copy of each content key; later copies are quarantined naming the kept one."""
-    kept: dict[str, EarlierSession] = dict(accepted_elsewhere)
-    ordered = sorted(
-        (o for o in outcomes if o.accepted is not None),
-        key=lambda o: (o.accepted["timestamp"], o.accepted["session_id"]),
-    )
-    for outcome in ordered:
-        record = outcome.accepted
-        me = EarlierSession(int(record["timestamp"].timestamp() * 1000), record["session_id"])
-        earlier = kept.get(record["content_key"])
-        if earlier is not None and (earlier.timestamp_ms, earlier.session_id) < (me.timestamp_ms, me.session_id):
+    """The earliest session (by its own timestamp, then name) of a content or an image pair is kept, wherever it is.
+
+    A later copy with the same instruction is a duplicate; with another instruction, a conflict: one image
+    pair would carry two labels. Either is quarantined naming the session it repeats.
+    """
+    mine = {o.folder: o for o in outcomes if o.accepted is not None}
+    candidates = sorted([*elsewhere, *(AcceptedSession.of(o.accepted) for o in mine.values())], key=lambda s: s.order)
+    kept_content: dict[str, AcceptedSession] = {}
+    kept_pair: dict[str, AcceptedSession] = {}
+    for session in candidates:
+        earlier_same = kept_content.get(session.content_key)
+        earlier_pair = kept_pair.get(session.pair_key)
+        outcome = mine.get(session.session_id)
+        if outcome is not None and (earlier_same or earlier_pair):
+            rule = rules.DUPLICATE_CONTENT if earlier_same else rules.CONFLICTING_INSTRUCTION
+            earlier = earlier_same or earlier_pair
+            where = (sessions_dir / outcome.folder).relative_to(data_root).as_posix()
             outcome.accepted = None
-            outcome.violations.append(
-                Violation(
-                    rules.DUPLICATE_CONTENT,
-                    (sessions_dir / outcome.folder).relative_to(data_root).as_posix(),
-                    f"same content as {earlier.session_id}",
-                )
-            )
-        else:
-            kept[record["content_key"]] = me
+            outcome.violations.append(Violation(rule, where, f"same images as {earlier.session_id}"))
+            continue
+        kept_content.setdefault(session.content_key, session)
+        kept_pair.setdefault(session.pair_key, session)

@@ -1,46 +1,85 @@
-"""Arrow schemas of the session tables, so an empty partition still has its columns."""
+"""The session tables, declared once (columns, meanings, partitioning)."""
 
 from __future__ import annotations
 
 import pyarrow as pa
 
-RAW_SESSIONS_SCHEMA = pa.schema(
-    [
-        ("session_folder", pa.string()),
-        ("partition_date", pa.string()),
-        ("partition_source", pa.string()),
-        ("newest_mtime", pa.float64()),
-        ("file_count", pa.int32()),
-        ("total_bytes", pa.int64()),
-    ]
+from curata.quarantine import quarantine_spec
+from curata.tables import TableSpec, col
+
+RAW_SESSIONS = TableSpec(
+    "raw_sessions",
+    "Every session folder of the day as found on disk: the input records.",
+    (
+        col("session_folder", pa.string(), "folder name, the record id"),
+        col(
+            "partition_date", pa.string(), "the day: from the folder name, else the metadata timestamp, else the mtime"
+        ),
+        col("partition_source", pa.string(), "`folder_name`, `metadata` or `mtime`"),
+        col("newest_mtime", pa.float64(), "newest modification time of the folder and its entries (epoch s)"),
+        col("file_count", pa.int32(), "entries in the folder"),
+        col("total_bytes", pa.int64(), "their sizes added up"),
+    ),
+    "day",
 )
 
-VALIDATED_SESSIONS_SCHEMA = pa.schema(
-    [
-        ("session_id", pa.string()),
-        ("session_folder", pa.string()),
-        ("partition_date", pa.string()),
-        ("timestamp", pa.timestamp("ms", tz="UTC")),
-        ("instruction", pa.string()),
-        ("user_pseudonym", pa.string()),
-        ("original_path", pa.string()),
-        ("original_sha256", pa.string()),
-        ("original_width", pa.int32()),
-        ("original_height", pa.int32()),
-        ("original_bytes", pa.int64()),
-        ("edited_path", pa.string()),
-        ("edited_sha256", pa.string()),
-        ("edited_width", pa.int32()),
-        ("edited_height", pa.int32()),
-        ("edited_bytes", pa.int64()),
-        ("content_key", pa.string()),
-    ]
+VALIDATED_SESSIONS = TableSpec(
+    "validated_sessions",
+    "Sessions that passed every rule: one edit triplet each.",
+    (
+        col("session_id", pa.string(), "`session-<ts>`"),
+        col("session_folder", pa.string(), "the folder name (equal to session_id)"),
+        col("partition_date", pa.string(), "day of the session"),
+        col("timestamp", pa.timestamp("ms", tz="UTC"), "session time"),
+        col("instruction", pa.string(), "the edit instruction, stripped"),
+        col("user_pseudonym", pa.string(), "keyed HMAC of the email; null for anonymous"),
+        col("pseudonym_key_id", pa.string(), "id of the key that made the pseudonym; null for anonymous"),
+        col("original_path", pa.string(), "path of the original photo"),
+        col("original_sha256", pa.string(), "its content hash"),
+        col("original_width", pa.int32(), "its width in pixels, from the decoded image"),
+        col("original_height", pa.int32(), "its height in pixels"),
+        col("original_bytes", pa.int64(), "its file size"),
+        col("edited_path", pa.string(), "path of the AI result"),
+        col("edited_sha256", pa.string(), "its content hash"),
+        col("edited_width", pa.int32(), "its width in pixels"),
+        col("edited_height", pa.int32(), "its height in pixels"),
+        col("edited_bytes", pa.int64(), "its file size"),
+        col("pair_key", pa.string(), "sha256 of both image hashes: one image pair, whatever the instruction"),
+        col("content_key", pa.string(), "sha256 of both image hashes and the instruction: duplicate detection"),
+    ),
+    "day",
 )
 
-DEFERRED_SESSIONS_SCHEMA = pa.schema(
-    [
-        ("session_folder", pa.string()),
-        ("partition_date", pa.string()),
-        ("reason", pa.string()),
-    ]
+SESSION_QUARANTINE = quarantine_spec(
+    "session_quarantine", "One row per refused session folder: rule, file, detail, hint.", "day"
+)
+
+DEFERRED_SESSIONS = TableSpec(
+    "deferred_sessions",
+    "Folders still being written (or dated in the future): validated by a later run, never lost.",
+    (
+        col("session_folder", pa.string(), "folder not yet settled"),
+        col("partition_date", pa.string(), "day"),
+        col("reason", pa.string(), "why it was deferred"),
+    ),
+    "day",
+)
+
+TRAINING_LOG_LINES = TableSpec(
+    "training_log_lines",
+    "Status of every non-blank line of `sessions/training-log.jsonl`.",
+    (
+        col("line_no", pa.int64(), "1-based line number (blank lines are not records)"),
+        col("session_id", pa.string(), "as logged; null when the line does not parse"),
+        col(
+            "status",
+            pa.string(),
+            "`consistent` (matches an accepted session), `pending` (its folder is quarantined or deferred), "
+            "`quarantined`",
+        ),
+    ),
+)
+
+TRAINING_LOG_QUARANTINE = quarantine_spec(
+    "training_log_quarantine", "Refused training-log lines; record id `training-log.jsonl:<line>`."
 )

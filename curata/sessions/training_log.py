@@ -14,16 +14,9 @@ from curata.lines import iter_lines
 from curata.quarantine import quarantine_row, quarantine_table
 from curata.rules import Violation
 from curata.sessions.naming import parse_iso
+from curata.sessions.tables import TRAINING_LOG_LINES
 
 LOG_RECORD = "training_log_line"
-
-LOG_LINES_SCHEMA = pa.schema(
-    [
-        ("line_no", pa.int64()),
-        ("session_id", pa.string()),
-        ("status", pa.string()),  # consistent | pending | quarantined
-    ]
-)
 
 
 @dataclass(frozen=True)
@@ -82,7 +75,7 @@ def audit_training_log(
             refuse(line_no, session_id, rules.LOG_DISAGREES, "instruction differs from the folder's metadata")
         else:
             statuses.append({"line_no": line_no, "session_id": session_id, "status": "consistent"})
-    return LogAudit(pa.Table.from_pylist(statuses, schema=LOG_LINES_SCHEMA), quarantine_table(quarantine))
+    return LogAudit(pa.Table.from_pylist(statuses, schema=TRAINING_LOG_LINES.schema), quarantine_table(quarantine))
 
 
 def _parse_line(raw: bytes) -> tuple[str, str, str] | None:

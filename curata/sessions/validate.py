@@ -11,7 +11,7 @@ from typing import Any
 
 from curata import rules
 from curata.images import DEFAULT_IMAGE_LIMITS, ImageLimits, ImageRejected, inspect_file
-from curata.privacy import ANONYMOUS, is_email, pseudonymize
+from curata.privacy import ANONYMOUS, PseudonymKey, is_email
 from curata.rules import Refused, Violation
 from curata.sessions.inventory import newest_mtime_and_size
 from curata.sessions.naming import folder_stamp, parse_folder_name, parse_iso
@@ -53,6 +53,11 @@ class SessionOutcome:
         return "quarantined" if self.violations else "accepted"
 
 
+def pair_key(original_sha256: str, edited_sha256: str) -> str:
+    """Identity of a session's image pair: one pair must not carry two instructions (two labels)."""
+    return hashlib.sha256(f"{original_sha256}:{edited_sha256}".encode()).hexdigest()
+
+
 def content_key(original_sha256: str, edited_sha256: str, instruction: str) -> str:
     """Identity of a session's content: the same two images and instruction are the same example."""
     text = f"{original_sha256}:{edited_sha256}:{instruction.strip()}"
@@ -60,7 +65,7 @@ def content_key(original_sha256: str, edited_sha256: str, instruction: str) -> s
 
 
 def validate_session(
-    folder: Path, *, data_root: Path, pseudonym_key: bytes, now: float, limits: Limits | None = None
+    folder: Path, *, data_root: Path, key: PseudonymKey, now: float, limits: Limits | None = None
 ) -> SessionOutcome:
     """Runs every session rule on `folder`; never raises for bad input, only for a broken disk."""
     limits = limits or DEFAULT_LIMITS
@@ -70,13 +75,12 @@ def validate_session(
         outcome.violations.append(Violation(rules.FOLDER_IS_LINK, _rel(folder, data_root), detail))
         return outcome
     newest, _, _ = newest_mtime_and_size(folder)
-    if now - newest < limits.settle_seconds:
-        outcome.deferred_reason = (
-            f"modified {now - newest:.0f}s ago, under the {limits.settle_seconds:.0f}s settle time"
-        )
+    unsettled = settle_reason(now - newest, limits.settle_seconds)
+    if unsettled is not None:
+        outcome.deferred_reason = unsettled
         return outcome
     try:
-        outcome.accepted = _accept(folder, data_root, pseudonym_key, limits)
+        outcome.accepted = _accept(folder, data_root, key, limits)
     except Refused as refused:
         outcome.violations.append(refused.violation)
     except OSError as exc:  # one unreadable file must not cost the rest of the batch
@@ -92,7 +96,17 @@ def _rel(path: Path, data_root: Path) -> str:
         return path.as_posix()
 
 
-def _accept(folder: Path, data_root: Path, key: bytes, limits: Limits) -> dict[str, Any]:
+def settle_reason(age_seconds: float, settle_seconds: float) -> str | None:
+    """Why a folder is not settled yet, or None; a modification time in the future is clock skew, said so."""
+    if age_seconds < 0:
+        ahead = f"{-age_seconds:.0f}s"
+        return f"clock skew: modified {ahead} in the future by this machine's clock; retried once that time has passed"
+    if age_seconds < settle_seconds:
+        return f"modified {age_seconds:.0f}s ago, under the {settle_seconds:.0f}s settle time"
+    return None
+
+
+def _accept(folder: Path, data_root: Path, key: PseudonymKey, limits: Limits) -> dict[str, Any]:
     folder_rel = _rel(folder, data_root)
     folder_ts = parse_folder_name(folder.name)
     if folder_ts is None:
@@ -137,13 +151,15 @@ def _accept(folder: Path, data_root: Path, key: bytes, limits: Limits) -> dict[s
         images[role] = _check_image(path, meta[size_field], data_root, limits)
         images[role]["path"] = _rel(path, data_root)
 
+    pseudonym = key.pseudonymize(email)
     return {
         "session_id": folder.name,
         "session_folder": folder.name,
         "partition_date": folder_ts.date().isoformat(),
         "timestamp": folder_ts,
         "instruction": instruction,
-        "user_pseudonym": pseudonymize(email, key),
+        "user_pseudonym": pseudonym,
+        "pseudonym_key_id": key.key_id if pseudonym else None,
         "original_path": images["original"]["path"],
         "original_sha256": images["original"]["sha256"],
         "original_width": images["original"]["width"],
@@ -154,6 +170,7 @@ def _accept(folder: Path, data_root: Path, key: bytes, limits: Limits) -> dict[s
         "edited_width": images["edited"]["width"],
         "edited_height": images["edited"]["height"],
         "edited_bytes": images["edited"]["bytes"],
+        "pair_key": pair_key(images["original"]["sha256"], images["edited"]["sha256"]),
         "content_key": content_key(images["original"]["sha256"], images["edited"]["sha256"], instruction),
     }
 

@@ -54,8 +54,7 @@ class Store:
     # -- addressing ---------------------------------------------------------------------------------------
     def full(self, key: str) -> str:
         """The file-system path of `key` (what fsspec and pyarrow take)."""
-        parts = PurePosixPath(key).parts
-        if not key or key.startswith("/") or any(p in ("..", "") for p in parts) or "\\" in key:
+        if not key or any(part in ("", ".", "..") for part in key.split("/")) or "\\" in key:
             raise StoreKeyError(f"bad store key {key!r}")
         return f"{self._base}/{key}"
 
