@@ -15,6 +15,7 @@ from PIL import Image
 
 from curata.layout import DataRoot
 from curata.sample.scenes import STYLES, render_house
+from curata.sample.session_defects import bmp_declaring, png_declaring
 
 PROJECT_NAMES = ["mojo_old", "mojo2", "harbor_lofts", "cedar_street", "oak_view"]
 STAGE_STYLES = list(STYLES)
@@ -149,6 +150,17 @@ def _inject_defects(root: DataRoot, name: str, project: dict) -> None:
     render_house(987_654, (64, 48)).save(orphan, "PNG")
     project["files"] += 1
     project["quarantine"].append([_rel(root, orphan), "project.winner_without_group"])
+
+    # Stage-named files that lie about themselves: refused by the image inspection, never grouped or decoded.
+    hostile = {
+        f"{key}_stage7.png": (bmp_declaring(20_000, 20_000), "image.too_many_pixels"),
+        f"{key}_stage8.png": (png_declaring(30_000, 30_000), "image.too_many_pixels"),
+        f"{key}_stage9.png": (b"not a picture at all\n" * 10, "image.undecodable"),
+    }
+    for name, (data, rule) in hostile.items():
+        (sandbox / name).write_bytes(data)
+        project["quarantine"].append([_rel(root, sandbox / name), rule])
+    project["files"] += len(hostile)
 
 
 def _summary(project: dict) -> dict:
