@@ -6,6 +6,7 @@ import pyarrow as pa
 from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, AssetOut, Output, multi_asset
 
 from assets.checks import actionable_check, actionable_spec, problems_check
+from assets.pictures import crop_pictures, pair_pictures
 from curata.curation.checks import crop_problems, path_format_problems
 from curata.curation.logs import CROP_LOG, SELECTION_LOG, record_ids, validate_log
 from curata.curation.paths import PathResolver
@@ -54,8 +55,17 @@ def curation_outcomes(context: AssetExecutionContext, curata: CurataSettings) ->
     quarantine = pa.concat_tables([r.quarantined for r in results.values()])
     q_rows = quarantine.to_pylist()
     recovered = sum(any(flags) for flags in crops.column("sizes_recovered").to_pylist())
-    yield Output(selections, output_name="validated_selections", metadata={"accepted": selections.num_rows})
-    yield Output(crops, output_name="validated_crops", metadata={"accepted": crops.num_rows, "recovered": recovered})
+    pictures = (layout.root, curata.image_limits)
+    yield Output(
+        selections,
+        output_name="validated_selections",
+        metadata={"accepted": selections.num_rows, **pair_pictures(selections.to_pylist(), *pictures)},
+    )
+    yield Output(
+        crops,
+        output_name="validated_crops",
+        metadata={"accepted": crops.num_rows, "recovered": recovered, **crop_pictures(crops.to_pylist(), *pictures)},
+    )
     yield Output(
         quarantine, output_name="curation_quarantine", metadata={"quarantined": len(q_rows), **counts_by_rule(q_rows)}
     )

@@ -4,6 +4,7 @@ import pyarrow as pa
 from dagster import AssetCheckSpec, AssetExecutionContext, AssetIn, MaterializeResult, asset
 
 from assets.checks import problems_check
+from assets.pictures import health_pictures
 from curata.catalog import spec_of
 from curata.health import (
     SessionTables,
@@ -14,6 +15,7 @@ from curata.health import (
     new_report,
     project_health,
     render_text,
+    report_history,
     session_health,
     training_log_health,
     write_report,
@@ -107,6 +109,7 @@ def data_health_report(
             "quarantined": s["quarantined"],
             "deferred": s["deferred"],
             "errors": len(blocking) + len(not_ingested),
+            **health_pictures(report_history(curata.store)),
         },
         check_results=[
             problems_check("data_health_report", "every_partition_reconciles", blocking),

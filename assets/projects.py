@@ -14,6 +14,7 @@ from dagster import (
 
 from assets.checks import actionable_check, actionable_spec, problems_check, reconciliation_check
 from assets.partitions import historical_projects
+from assets.pictures import pair_pictures, quarantine_pictures
 from curata.layout import DataRootError
 from curata.projects.checks import anomaly_rate_in_band, pair_problems
 from curata.projects.discovery import project_entries
@@ -76,12 +77,22 @@ def historical_project_pairs(
     q_rows = mined.quarantined.to_pylist()
     yield Output(mined.groups, output_name="historical_groups", metadata={"groups": mined.groups.num_rows})
     yield Output(
-        mined.pairs, output_name="historical_pairs", metadata={"pairs": stats["pairs"], "anomalies": stats["anomalies"]}
+        mined.pairs,
+        output_name="historical_pairs",
+        metadata={
+            "pairs": stats["pairs"],
+            "anomalies": stats["anomalies"],
+            **pair_pictures(mined.pairs.to_pylist(), root, curata.image_limits),
+        },
     )
     yield Output(
         mined.quarantined,
         output_name="project_quarantine",
-        metadata={"quarantined": len(q_rows), **counts_by_rule(q_rows)},
+        metadata={
+            "quarantined": len(q_rows),
+            **counts_by_rule(q_rows),
+            **quarantine_pictures(q_rows, root, curata.image_limits),
+        },
     )
     yield Output(mined.stats, output_name="project_stats", metadata={k: v for k, v in stats.items() if k != "project"})
 

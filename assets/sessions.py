@@ -7,6 +7,7 @@ from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, Ass
 
 from assets.checks import actionable_check, actionable_spec, problems_check, reconciliation_check
 from assets.partitions import session_days
+from assets.pictures import quarantine_pictures
 from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
 from curata.sessions.batch import AcceptedSession, validate_partition
@@ -74,7 +75,11 @@ def validated_session_outcomes(
     yield Output(
         result.quarantined,
         output_name="session_quarantine",
-        metadata={"quarantined": len(quarantine_rows), **counts_by_rule(quarantine_rows)},
+        metadata={
+            "quarantined": len(quarantine_rows),
+            **counts_by_rule(quarantine_rows),
+            **quarantine_pictures(quarantine_rows, curata.layout.root, curata.image_limits),
+        },
     )
     yield Output(result.deferred, output_name="deferred_sessions", metadata={"deferred": result.deferred.num_rows})
     yield from session_partition_checks(raw_sessions, result.accepted, result.quarantined, result.deferred)

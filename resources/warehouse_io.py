@@ -10,20 +10,17 @@ import pyarrow as pa
 from dagster import (
     ConfigurableIOManagerFactory,
     InputContext,
-    MetadataValue,
     OutputContext,
     ResourceDependency,
-    TableColumn,
-    TableSchema,
 )
 from dagster._core.storage.upath_io_manager import UPathIOManager, is_dict_type
 from upath import UPath
 
 from curata.catalog import spec_of
 from curata.layout import WAREHOUSE
-from curata.tables import column_doc
 from curata.warehouse import EXTENSION, UNPARTITIONED, Warehouse, partition_file
 from resources.curata_settings import CurataSettings
+from resources.table_metadata import table_metadata
 
 # Input metadata: give None for an unpartitioned table that was never materialized, instead of failing.
 ALLOW_MISSING = "curata/allow_missing"
@@ -72,18 +69,14 @@ class TableIOManager(UPathIOManager):
     def get_metadata(self, context: OutputContext, obj: pa.Table) -> dict[str, Any]:
         if obj is None:
             return {}
-        columns = [TableColumn(f.name, str(f.type), description=column_doc(f) or None) for f in _declared(context, obj)]
-        return {
-            "dagster/row_count": MetadataValue.int(obj.num_rows),
-            "dagster/column_schema": MetadataValue.table_schema(TableSchema(columns=columns)),
-        }
+        return table_metadata(obj, _declared(context, obj))
 
 
-def _declared(context: OutputContext, obj: pa.Table) -> list[pa.Field]:
+def _declared(context: OutputContext, obj: pa.Table) -> pa.Schema:
     try:
-        return list(spec_of(context.asset_key.path[-1]).columns)
+        return spec_of(context.asset_key.path[-1]).schema
     except KeyError:  # a table whose shape depends on the run (e.g. the vector width): its own schema
-        return list(obj.schema)
+        return obj.schema
 
 
 class WarehouseIOManager(ConfigurableIOManagerFactory):
