@@ -4,32 +4,37 @@ from __future__ import annotations
 
 import os
 
-from dagster import Definitions, EnvVar
+from dagster import Definitions, EnvVar, FilesystemIOManager
 from dagster_aws.s3 import S3Resource
 
+from assets.archive import archived_days, storage_stats
 from assets.curation import curation_outcomes
-from assets.embeddings import image_embeddings
-from assets.exports import edit_triplets
+from assets.embeddings import EMBEDDING_CHECKS, STEP_IO, image_embeddings
+from assets.exports import EXPORT_ASSETS
 from assets.health import data_health_report
 from assets.jobs import (
+    archive_job,
     curation_job,
     embeddings_job,
     historical_pairs_job,
     ingest_sessions_job,
     nightly_health_job,
+    publish_curation_job,
     publish_job,
+    storage_stats_job,
 )
-from assets.preference_pairs import preference_pairs
 from assets.projects import historical_project_pairs
 from assets.sessions import raw_sessions, validated_session_outcomes
 from assets.training_log import training_log_audit
 from curata.layout import DataRoot
 from curata.privacy import PSEUDONYM_KEY_ENV
 from resources import CurataSettings, WarehouseIOManager
+from resources.archive import COLD, ColdStorage, cold_storage_from_env
 from resources.clip_model import ClipModel
+from resources.export_settings import ExportSettings
 from resources.s3 import STORE_URL_ENV, s3_from_env
 from sensors.project_sensor import new_project_folders
-from sensors.schedules import nightly_health_schedule
+from sensors.schedules import nightly_archive_schedule, nightly_health_schedule
 from sensors.session_sensor import new_session_folders
 
 
@@ -38,6 +43,7 @@ def build_definitions(
     clip: ClipModel | None = None,
     store_url: str | None = None,
     s3: S3Resource | None = None,
+    cold_storage: ColdStorage | None = None,
 ) -> Definitions:
     """Definitions over one data root (default: $CURATA_DATA_ROOT, else ./curata-data).
 
@@ -56,20 +62,35 @@ def build_definitions(
             raw_sessions,
             validated_session_outcomes,
             training_log_audit,
-            edit_triplets,
             data_health_report,
             historical_project_pairs,
             curation_outcomes,
             image_embeddings,
-            preference_pairs,
+            *EXPORT_ASSETS,
+            archived_days,
+            storage_stats,
         ],
-        jobs=[ingest_sessions_job, publish_job, nightly_health_job, historical_pairs_job, curation_job, embeddings_job],
+        asset_checks=EMBEDDING_CHECKS,
+        jobs=[
+            ingest_sessions_job,
+            publish_job,
+            publish_curation_job,
+            nightly_health_job,
+            historical_pairs_job,
+            curation_job,
+            embeddings_job,
+            archive_job,
+            storage_stats_job,
+        ],
         sensors=[new_session_folders, new_project_folders],
-        schedules=[nightly_health_schedule],
+        schedules=[nightly_health_schedule, nightly_archive_schedule],
         resources={
             "curata": curata,
             "io_manager": WarehouseIOManager(curata=curata),
+            STEP_IO: FilesystemIOManager(),  # values between the steps of one asset, in the instance's storage
             "clip": clip or ClipModel(),
+            "exports": ExportSettings(),
+            COLD: cold_storage or cold_storage_from_env(),
         },
     )
 

@@ -11,9 +11,15 @@ ingest_sessions_job = define_asset_job(
 publish_job = define_asset_job(
     "publish_datasets",
     selection=AssetSelection.assets(
-        "training_log_lines", "training_log_quarantine", "edit_triplets", "data_health_report"
+        "training_log_lines", "training_log_quarantine", "data_health_report", "image_embeddings", "edit_triplets"
     ),
-    description="Audit the training log, export the edit-triplet dataset and write the health report.",
+    description="Audit the training log, write the health report, embed what is new, publish the edit triplets.",
+)
+
+publish_curation_job = define_asset_job(
+    "publish_curation_datasets",
+    selection=AssetSelection.assets("image_embeddings", "preference_pairs", "crop_boxes"),
+    description="Publish the preference pairs (projects and selection logs) and the crop boxes (crop log).",
 )
 
 nightly_health_job = define_asset_job(
@@ -42,8 +48,20 @@ curation_job = define_asset_job(
     description="Validate the selection and crop logs: accept, recover (0, 0) sizes, or quarantine each row.",
 )
 
+archive_job = define_asset_job(
+    "archive_old_days",
+    selection=AssetSelection.assets("archive_inventory"),
+    description="Pack one day past the retention, verify it in the cold bucket, then remove its folders.",
+)
+
+storage_stats_job = define_asset_job(
+    "measure_storage",
+    selection=AssetSelection.assets("storage_stats"),
+    description="Records, bytes and monthly cost per tier, with recommendations.",
+)
+
 embeddings_job = define_asset_job(
     "embed_images",
-    selection=AssetSelection.assets("image_embeddings", "preference_pairs"),
-    description="Embed every referenced image not yet embedded, then build the preference pairs with vectors.",
+    selection=AssetSelection.assets("image_embeddings"),
+    description="Embed every referenced image not yet embedded, in parallel chunks; compact the store.",
 )

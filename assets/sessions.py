@@ -8,6 +8,7 @@ from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, Ass
 from assets.checks import actionable_check, actionable_spec, problems_check, reconciliation_check
 from assets.partitions import session_days
 from assets.pictures import quarantine_pictures
+from curata.archive import refuse_if_archived
 from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
 from curata.sessions.batch import AcceptedSession, validate_partition
@@ -25,6 +26,7 @@ def raw_sessions(context: AssetExecutionContext, curata: CurataSettings) -> Outp
     context.log.info(f"pseudonyms keyed by {curata.key.key_id}")  # an unusable key fails here, before any write
     sessions = curata.layout.require("sessions")
     day = context.partition_key
+    refuse_if_archived(curata.store, day)  # its folders left the data root: listing it now would wipe its rows
     folders = [f for f in list_session_folders(sessions) if f.partition_date == day]
     table = RAW_SESSIONS.from_rows([f.__dict__ | {"session_folder": f.name} for f in folders])
     return Output(table, metadata={"folders": len(folders)})

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from curata.archive.tables import ARCHIVE_INVENTORY
 from curata.curation.tables import CURATION_QUARANTINE, VALIDATED_CROPS, VALIDATED_SELECTIONS
 from curata.embeddings.tables import IMAGE_EMBEDDINGS
 from curata.projects.tables import HISTORICAL_GROUPS, HISTORICAL_PAIRS, PROJECT_QUARANTINE, PROJECT_STATS
@@ -30,6 +31,7 @@ SPECS: tuple[TableSpec, ...] = (
     PROJECT_STATS,
     PROJECT_QUARANTINE,
     IMAGE_EMBEDDINGS,
+    ARCHIVE_INVENTORY,
 )
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in SPECS}
 

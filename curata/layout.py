@@ -18,9 +18,9 @@ WAREHOUSE = "warehouse"  # Parquet tables, one folder per table
 EXPORTS = "exports"  # versioned datasets that training code loads as is
 REPORTS = "reports"  # health reports, as JSON and as text
 EMBEDDINGS = "embeddings"  # CLIP vectors, one folder per model fingerprint
-ARCHIVE_STAGING = "archive"  # packed days on their way to the cold tier
+ARCHIVE_RECEIPTS = "archive"  # receipts of days moved to the cold tier (archive/sessions/<day>.json)
 GROUND_TRUTH = "ground_truth"  # written only by the sample-data generator
-OUTPUT_PREFIXES = frozenset({WAREHOUSE, EXPORTS, REPORTS, EMBEDDINGS, ARCHIVE_STAGING, GROUND_TRUTH})
+OUTPUT_PREFIXES = frozenset({WAREHOUSE, EXPORTS, REPORTS, EMBEDDINGS, ARCHIVE_RECEIPTS, GROUND_TRUTH})
 
 
 INPUTS = ("sessions", "curation", "projects", "library")  # folders the apps write; a run never creates them

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from dagster import ConfigurableResource
 
 from curata.embeddings.spec import ModelSpec
+from curata.export.splits import RANDOM_WEIGHTS_COSINE, TRAINED_WEIGHTS_COSINE
 
 if TYPE_CHECKING:
     from curata.embeddings.model import LoadedModel
@@ -33,7 +34,12 @@ class ClipModel(ConfigurableResource):
     batch_size: int = 32
     seed: int = 0
     decode_workers: int = 2
+    chunks: int = 2  # steps the missing images are split into, by hash range; they run in parallel
 
+    @property
+    def near_duplicate_cosine(self) -> float:
+        """From which cosine two of this model's vectors count as one image (curata/export/splits.py says why)."""
+        return TRAINED_WEIGHTS_COSINE if self.pretrained else RANDOM_WEIGHTS_COSINE
     @property
     def spec(self) -> ModelSpec:
         return ModelSpec(

@@ -77,8 +77,8 @@ def test_demo_command_prints_a_summary_that_matches_ground_truth(tmp_path):
         timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    assert "=== Curata demo summary ===" in done.stdout
-    assert "ground truth: every session folder and log line has the expected outcome" in done.stdout
+    assert "=== Curata summary ===" in done.stdout
+    assert "ground truth: every session folder, log line, project file and group" in done.stdout
     assert (tmp_path / "home" / "pseudonym.key").stat().st_mode & 0o077 == 0
 
 

@@ -179,7 +179,7 @@ def test_first_commands_on_a_fresh_instance_do_not_race(tmp_path):
     home = tmp_path / "home"
     home.mkdir()
     (home / "dagster.yaml").write_text((REPO / "dagster.yaml").read_text())
-    code = "import sys, pathlib, cli; cli.initialise_instance(pathlib.Path(sys.argv[1]))"
+    code = "import sys, pathlib, runner; runner.initialise_instance(pathlib.Path(sys.argv[1]))"
     procs = [
         subprocess.Popen([sys.executable, "-c", code, str(home)], cwd=REPO, stderr=subprocess.PIPE, text=True)
         for _ in range(4)

@@ -81,10 +81,33 @@ def missing_work(
     return todo, len(unique) - len(todo)
 
 
+def split_work(todo: list[WantedImage], chunks: int) -> list[list[WantedImage]]:
+    """Disjoint chunks by hash range, so parallel writers never embed the same image twice."""
+    out: list[list[WantedImage]] = [[] for _ in range(max(1, chunks))]
+    for item in todo:
+        out[int(item.sha256[:8], 16) * len(out) >> 32].append(item)
+    return out
+
+
 def embed_missing(
     model: LoadedModel,
     store: EmbeddingStore,
     wanted: Iterable[WantedImage],
+    data_root: Path,
+    **options: object,
+) -> EmbedReport:
+    """Embeds what is missing, in one process (the CLI, tests); the asset fans chunks out instead."""
+    store.describe(model.fingerprint, model.description)
+    todo, stored = missing_work(store, model.fingerprint, wanted)
+    report = embed_images(model, store, todo, data_root, **options)  # type: ignore[arg-type]
+    report.wanted, report.already_stored = len(todo) + stored, stored
+    return report
+
+
+def embed_images(
+    model: LoadedModel,
+    store: EmbeddingStore,
+    todo: list[WantedImage],
     data_root: Path,
     *,
     shard_batches: int = 4,
@@ -93,12 +116,11 @@ def embed_missing(
     throttle_seconds: float = 0.0,
     on_shard: Callable[[str], None] | None = None,
 ) -> EmbedReport:
-    """Embeds what is missing. Memory holds a few batches, whatever the number of images."""
+    """Embeds `todo` (unique, sorted by hash). Memory holds a few batches, whatever the number of images."""
     fp = model.fingerprint
     store.describe(fp, model.description)
     store.remove_temporaries(fp)
-    todo, stored = missing_work(store, fp, wanted)
-    report = EmbedReport(fp, wanted=len(todo) + stored, already_stored=stored)
+    report = EmbedReport(fp, wanted=len(todo))
     size = model.spec.batch_size
     batches = [todo[i : i + size] for i in range(0, len(todo), size)]
     pending_rows: list[dict] = []

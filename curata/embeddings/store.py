@@ -19,6 +19,7 @@ from curata.layout import EMBEDDINGS
 from curata.storage import Store
 
 MODEL_FILE = "model.json"
+STALE_SECONDS = 3600.0  # a temporary this old belongs to no live writer
 
 
 class FingerprintMismatch(RuntimeError):
@@ -103,9 +104,34 @@ class EmbeddingStore:
             if s == OK and h in wanted
         }
 
-    def remove_temporaries(self, fingerprint: str) -> int:
-        """Deletes half-written files of a killed run: never published, so nothing of value."""
-        stale = [k for k in self.store.keys(self.folder(fingerprint), hidden=True) if PurePosixPath(k).name[0] == "."]
+    def remove_temporaries(self, fingerprint: str, older_than: float = STALE_SECONDS) -> int:
+        """Deletes half-written files of killed runs: never published, so nothing of value.
+
+        Only old ones: a temporary written a moment ago may belong to a writer still at work.
+        """
+        hidden = [k for k in self.store.keys(self.folder(fingerprint), hidden=True) if PurePosixPath(k).name[0] == "."]
+        stale = [k for k in hidden if self.store.age(k) > older_than]
         for key in stale:
             self.store.delete(key)
         return len(stale)
+
+    def compact(self, fingerprint: str) -> int:
+        """Leaves each hash in one shard only (the first by name), rewriting the others without it.
+
+        Two writers on overlapping work both store a vector; neither is ever lost, since the first shard
+        holding a hash keeps it, and concurrent compactions agree on which one that is.
+        """
+        first: dict[str, str] = {}
+        extra: dict[str, set[str]] = {}
+        for shard in self.shards(fingerprint):
+            for sha in self.read_shard(shard, ["sha256"]).column("sha256").to_pylist():
+                if sha in first and first[sha] != shard:
+                    extra.setdefault(shard, set()).add(sha)
+                first.setdefault(sha, shard)
+        for shard, repeated in extra.items():
+            table = self.read_shard(shard)
+            kept = [r for r in table.to_pylist() if r["sha256"] not in repeated]
+            if kept:
+                self.write_shard(fingerprint, table.schema.field("vector").type.list_size, kept)
+            self.store.delete(shard)
+        return sum(len(r) for r in extra.values())

@@ -24,10 +24,12 @@ SOURCES: dict[str, list[tuple[str, str]]] = {
 
 
 def wanted_images(tables: Mapping[str, pa.Table]) -> list[WantedImage]:
-    """One entry per (hash, path) referenced by any accepted row of the given tables."""
+    """One entry per (hash, path) referenced by any accepted row of the given tables (a table left out has none)."""
     out: set[WantedImage] = set()
     for table, columns in SOURCES.items():
-        data = tables[table]
+        data = tables.get(table)
+        if data is None:
+            continue
         for path_column, hash_column in columns:
             paths, hashes = data.column(path_column).to_pylist(), data.column(hash_column).to_pylist()
             for path, sha in zip(paths, hashes, strict=True):

@@ -1,49 +1,55 @@
-"""Re-verifies a published export against its manifest: files, hashes, rows and split grouping."""
+"""Re-verifies a published export: files against the manifest, and splits against leaks."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
+import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curata.hashing import sha256_file
+from curata.export.neardup import VectorLookup
+from curata.export.splits import Grouping, LeakReport, split_leaks
+from curata.export.versioned import MANIFEST
+from curata.storage import Store
 
 
-def export_problems(folder: Path, group_column: str = "original_sha256") -> list[str]:
-    """Every way the export on disk differs from its manifest; empty when it is intact."""
-    manifest = json.loads((folder / "manifest.json").read_text())
+def export_problems(store: Store, key: str) -> list[str]:
+    """Every way the version folder `key` differs from its manifest (files, sha256, bytes, rows); empty if intact."""
+    manifest = json.loads(store.read_text(f"{key}/{MANIFEST}"))
     problems: list[str] = []
-    groups_by_split: dict[str, set[str]] = {}
     for rel, expected in manifest["files"].items():
-        path = folder / rel
-        if not path.is_file():
+        path = f"{key}/{rel}"
+        if not store.is_file(path):
             problems.append(f"{rel}: missing")
             continue
-        digest = sha256_file(path)
+        digest = store.sha256(path)
         if digest != expected["sha256"]:
             problems.append(f"{rel}: sha256 {digest[:12]} != manifest {expected['sha256'][:12]}")
         try:
-            rows = pq.ParquetFile(path).metadata.num_rows
-            groups = pq.read_table(path, columns=[group_column]).column(group_column).to_pylist()
+            with store.open(path) as handle:
+                rows = pq.ParquetFile(handle).metadata.num_rows
         except (OSError, ValueError) as exc:  # pyarrow raises ArrowInvalid (a ValueError) for corrupt files
             problems.append(f"{rel}: unreadable Parquet ({exc})")
             continue
         if rows != expected["rows"]:
             problems.append(f"{rel}: {rows} rows != manifest {expected['rows']}")
-        groups_by_split[Path(rel).name.split("-")[0]] = set(groups)
-    splits = sorted(groups_by_split)
-    for i, a in enumerate(splits):
-        for b in splits[i + 1 :]:
-            leaked = groups_by_split[a] & groups_by_split[b]
-            if leaked:
-                problems.append(f"{len(leaked)} {group_column} groups in both {a} and {b}")
     return problems
 
 
-def duplicate_content(rows: list[dict]) -> dict[str, list[str]]:
-    """Content keys held by more than one accepted session, with the sessions holding them."""
-    holders: dict[str, list[str]] = {}
-    for row in rows:
-        holders.setdefault(row["content_key"], []).append(row["session_id"])
-    return {k: sorted(v) for k, v in holders.items() if len(v) > 1}
+def export_leaks(store: Store, key: str, vectors_for: VectorLookup, threshold: float | None = None) -> LeakReport:
+    """Whether any group or near-duplicate pair of the published version crosses splits.
+
+    The group columns and (unless given) the threshold are those the manifest says the split used.
+    """
+    manifest = json.loads(store.read_text(f"{key}/{MANIFEST}"))
+    split = manifest["split"]
+    grouping = Grouping(tuple(split["key_columns"]), tuple(split["image_columns"]))
+    parts = []
+    for rel in manifest["files"]:
+        with store.open(f"{key}/{rel}") as handle:
+            table = pq.read_table(handle, columns=grouping.columns)
+        name = rel.rsplit("/", 1)[-1].split("-")[0]
+        parts.append(table.append_column("split", pa.array([name] * table.num_rows, pa.string())))
+    if not parts:
+        return LeakReport([], [])
+    return split_leaks(pa.concat_tables(parts), grouping, vectors_for, threshold or split["near_duplicate_cosine"])

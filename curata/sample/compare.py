@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from curata.layout import DataRoot
 from curata.warehouse import Warehouse
 
 
@@ -95,3 +96,14 @@ def curation_mismatches(truth_file: Path, warehouse: Warehouse) -> list[str]:
                 problems.append(f"{key}: expected {expected}, got {actual}")
     problems += [f"{k}: not in ground truth, got {v}" for k, v in got.items()]
     return problems
+
+
+def all_mismatches(layout: DataRoot, warehouse: Warehouse) -> list[str]:
+    """Every record of every input the generator wrote a ground truth for, compared."""
+    truth = layout.ground_truth
+    checks = (
+        ("sessions.json", ground_truth_mismatches),
+        ("projects.json", project_mismatches),
+        ("curation.json", curation_mismatches),
+    )
+    return [p for name, compare in checks if (truth / name).exists() for p in compare(truth / name, warehouse)]

@@ -1,12 +1,21 @@
-"""Lists the session folders under a sessions directory: the raw input records, cheaply."""
+"""Lists the session folders under a sessions directory: the raw input records, cheaply.
+
+At a million folders the cost is in statting, so the day of a folder is read from its name for
+all names at once (numpy over the listed bytes), and only the folders asked for are statted.
+"""
 
 from __future__ import annotations
 
 import os
+import stat
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
-from curata.sessions.naming import assign_partition
+import numpy as np
+
+from curata.sessions.naming import assign_partition, folder_stamp
 
 
 @dataclass(frozen=True)
@@ -24,48 +33,105 @@ def newest_mtime_and_size(folder: Path) -> tuple[float, int, int]:
 
     A symlinked or unreadable folder reports its own lstat only: validation quarantines it.
     """
-    newest = folder.lstat().st_mtime
+    info = os.lstat(folder)
+    newest = info.st_mtime
     count = 0
     total = 0
-    if folder.is_symlink():
+    if stat.S_ISLNK(info.st_mode):
         return newest, count, total
     try:
         with os.scandir(folder) as entries:
             for entry in entries:
-                info = entry.stat(follow_symlinks=False)
-                newest = max(newest, info.st_mtime)
+                entry_info = entry.stat(follow_symlinks=False)
+                newest = max(newest, entry_info.st_mtime)
                 count += 1
-                total += info.st_size
+                total += entry_info.st_size
     except OSError:
         pass
     return newest, count, total
 
 
-def is_session_candidate(entry: os.DirEntry[str]) -> bool:
-    """Every directory (or link to one, even dangling) in the sessions folder is a record; hidden ones are not."""
-    if entry.name.startswith("."):
-        return False
-    return entry.is_symlink() or entry.is_dir(follow_symlinks=False)
+def is_record_name(name: str | bytes) -> bool:
+    """Hidden entries (a tool's temporaries) are not records; every other name is."""
+    return name[:1] not in (".", b".")
 
 
-def list_session_folders(sessions_dir: Path) -> list[RawSessionFolder]:
+def is_session_candidate(entry: os.DirEntry) -> bool:
+    """Every directory (or link to one, even dangling or looping) in the sessions folder is a record."""
+    return is_record_name(entry.name) and (entry.is_symlink() or entry.is_dir(follow_symlinks=False))
+
+
+# -- the day in a folder name, for a million names at once -------------------------------------------------
+# The byte layout of a well-formed name, derived from the one format (`folder_stamp`): 1 marks a digit.
+_LAYOUT = np.frombuffer(("session-" + folder_stamp(datetime(1111, 11, 11, 11, 11, 11, 111000, UTC))).encode(), np.uint8)
+NAME_BYTES = len(_LAYOUT)
+_DIGIT_AT = np.flatnonzero(_LAYOUT == ord("1"))
+_LITERAL_AT = np.flatnonzero(_LAYOUT != ord("1"))
+_DAYS_IN_MONTH = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31])
+
+
+def name_days(names: Sequence[bytes] | np.ndarray) -> np.ndarray:
+    """Per name, its day as the integer yyyymmdd when it is a well-formed session name, else -1.
+
+    Accepts exactly what `naming.parse_folder_name` accepts (a test holds the two together).
+    """
+    # One byte wider than a name: a longer name keeps a non-zero byte there and cannot pass.
+    # Transposed, so that each byte position is one contiguous row.
+    raw = np.asarray(names, dtype=f"S{NAME_BYTES + 1}").view(np.uint8).reshape(len(names), NAME_BYTES + 1)
+    at = raw.T.copy()
+    ok = at[NAME_BYTES] == 0
+    for i in _LITERAL_AT:
+        ok &= at[i] == _LAYOUT[i]
+    digits = at[_DIGIT_AT] - np.uint8(ord("0"))  # uint8 wraps: a non-digit becomes >= 10
+    ok &= (digits < 10).all(axis=0)
+
+    def number(first: int, width: int) -> np.ndarray:
+        value = np.zeros(len(names), np.int32)
+        for row in digits[first : first + width]:
+            value = value * 10 + row
+        return value
+
+    year, month, day = number(0, 4), number(4, 2), number(6, 2)
+    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+    month_days = _DAYS_IN_MONTH[np.clip(month, 0, 12)] + ((month == 2) & leap)
+    ok &= (year >= 1) & (month >= 1) & (month <= 12) & (day >= 1) & (day <= month_days)
+    ok &= (number(8, 2) < 24) & (number(10, 2) < 60) & (number(12, 2) < 60)
+    return np.where(ok, year * 10000 + month * 100 + day, -1)
+
+
+def day_text(yyyymmdd: int) -> str:
+    return f"{yyyymmdd // 10000:04d}-{yyyymmdd // 100 % 100:02d}-{yyyymmdd % 100:02d}"
+
+
+def day_number(day: str) -> int:
+    return int(day.replace("-", ""))
+
+
+# -- listing ------------------------------------------------------------------------------------------------
+def describe_folder(folder: Path) -> RawSessionFolder:
+    assignment = assign_partition(folder)
+    newest, count, total = newest_mtime_and_size(folder)
+    return RawSessionFolder(
+        name=folder.name,
+        partition_date=assignment.day.isoformat(),
+        partition_source=assignment.source,
+        newest_mtime=newest,
+        file_count=count,
+        total_bytes=total,
+    )
+
+
+def list_session_folders(sessions_dir: Path, day: str | None = None) -> list[RawSessionFolder]:
+    """Every session folder, by name; with `day`, only that day's (the others are not statted).
+
+    A folder whose name carries no day is placed by `assign_partition` (metadata, else mtime).
+    """
     if not sessions_dir.is_dir():
         return []
-    folders: list[RawSessionFolder] = []
-    with os.scandir(sessions_dir) as entries:
-        candidates = sorted((e for e in entries if is_session_candidate(e)), key=lambda e: e.name)
-    for entry in candidates:
-        folder = Path(entry.path)
-        assignment = assign_partition(folder)
-        newest, count, total = newest_mtime_and_size(folder)
-        folders.append(
-            RawSessionFolder(
-                name=entry.name,
-                partition_date=assignment.day.isoformat(),
-                partition_source=assignment.source,
-                newest_mtime=newest,
-                file_count=count,
-                total_bytes=total,
-            )
-        )
-    return folders
+    with os.scandir(os.fsencode(sessions_dir)) as entries:
+        names = [e.name for e in entries if is_session_candidate(e)]
+    if day is not None:
+        days = name_days(names)
+        names = [n for n, d in zip(names, days.tolist(), strict=True) if d in (day_number(day), -1)]
+    folders = [describe_folder(sessions_dir / os.fsdecode(n)) for n in sorted(names)]
+    return [f for f in folders if day is None or f.partition_date == day]

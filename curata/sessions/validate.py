@@ -197,7 +197,10 @@ def _resolve_inside(folder: Path, name: str, data_root: Path) -> Path:
         raise Refused(rules.PATH_ESCAPES, _rel(folder, data_root) + "/" + name, f"file name {name!r}")
     path = folder / name
     if path.is_symlink():
-        target = path.resolve()
+        try:
+            target = path.resolve()
+        except (OSError, RuntimeError) as exc:  # a link loop: RuntimeError on Python 3.11
+            raise Refused(rules.UNREADABLE, _rel(path, data_root), f"link {os.readlink(path)!r} never ends") from exc
         if not target.is_relative_to(folder.resolve()):
             raise Refused(rules.PATH_ESCAPES, _rel(path, data_root), f"symlink points outside to {os.readlink(path)!r}")
     if not path.is_file():

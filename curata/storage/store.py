@@ -10,6 +10,7 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -88,6 +89,11 @@ class Store:
 
     def size(self, key: str) -> int:
         return int(self.fs.size(self.full(key)))
+
+    def age(self, key: str) -> float:
+        """Seconds since the object was last written."""
+        modified = self.fs.modified(self.full(key))
+        return time.time() - modified.timestamp()
 
     def read_bytes(self, key: str) -> bytes:
         return self.fs.cat_file(self.full(key))

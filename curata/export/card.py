@@ -1,0 +1,119 @@
+"""The dataset card (`README.md`): the Hugging Face YAML header, then what a person needs to trust the data.
+
+The header is what `datasets` reads (configs with data files per split, features, split sizes); the
+text says where the rows came from, how they were validated, what was refused and why, how the
+splits were made, and how to load it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import yaml
+
+from curata.export.features import yaml_features
+from curata.export.splits import SPLITS
+from curata.rules import RULES
+from curata.tables import column_doc
+
+if TYPE_CHECKING:
+    from curata.export.versioned import DatasetSpec
+
+
+def render_card(spec: DatasetSpec, manifest: dict, notes: tuple[str, ...]) -> str:
+    sections = [
+        f"# {spec.title}\n\nVersion `{manifest['version']}`, exported by Curata {manifest['code_version']}.\n\n"
+        f"{spec.summary}",
+        _sources(spec, manifest),
+        _validation(spec, manifest),
+        _splits(manifest),
+        "## Columns\n\n| column | type | meaning |\n|---|---|---|\n"
+        + "\n".join(f"| `{f.name}` | {f.type} | {column_doc(f)} |" for f in spec.columns),
+        _loading(spec),
+    ]
+    if notes:
+        sections.insert(4, "## Notes\n\n" + "\n".join(f"- {n}" for n in notes))
+    return f"---\n{yaml.safe_dump(_header(spec, manifest), sort_keys=False)}---\n\n" + "\n\n".join(sections) + "\n"
+
+
+def _header(spec: DatasetSpec, manifest: dict) -> dict:
+    split_bytes = manifest["split_num_bytes"]  # only splits with rows: those have a file
+    files = manifest["files"]
+    return {
+        "pretty_name": spec.title,
+        "tags": ["curata"],
+        "configs": [
+            {"config_name": "default", "data_files": [{"split": s, "path": f"data/{s}-*"} for s in split_bytes]}
+        ],
+        "dataset_info": {
+            "features": yaml_features(spec.schema),
+            "splits": [
+                {"name": s, "num_bytes": n, "num_examples": manifest["rows"][s]} for s, n in split_bytes.items()
+            ],
+            "download_size": sum(f["bytes"] for f in files.values()),
+            "dataset_size": sum(split_bytes.values()),
+        },
+    }
+
+
+def _sources(spec: DatasetSpec, manifest: dict) -> str:
+    lines = [
+        f"- `{table}`: {len(parts)} partitions ({_span(parts)})"
+        for table, parts in manifest["source_partitions"].items()
+    ]
+    return f"## Where the data came from\n\n{spec.sources}\n\nRead from the warehouse tables:\n\n" + "\n".join(lines)
+
+
+def _validation(spec: DatasetSpec, manifest: dict) -> str:
+    refused = manifest["quarantine_by_rule"]
+    text = (
+        f"## How it was validated\n\n{spec.validation}\n\n"
+        f"{manifest['accepted_records']} records were accepted and {manifest['quarantined_records']} quarantined. "
+        "Every refused record is kept in the pipeline's quarantine tables with the file, the detail and a hint.\n\n"
+    )
+    if refused:
+        text += "| rule | records refused | what it refuses |\n|---|---|---|\n" + "\n".join(
+            f"| `{rule}` | {n} | {_summary(rule)} |" for rule, n in refused.items()
+        )
+    else:
+        text += "No record was refused."
+    rules = [r for r in RULES if r.id.startswith(spec.rule_prefixes)]
+    return (
+        text
+        + "\n\n### Rules every record had to pass\n\n| rule | what it refuses |\n|---|---|\n"
+        + "\n".join(f"| `{r.id}` | {r.summary} |" for r in rules)
+    )
+
+
+def _splits(manifest: dict) -> str:
+    split = manifest["split"]
+    keys = ", ".join(f"`{c}`" for c in split["key_columns"])
+    images = ", ".join(f"`{c}`" for c in split["image_columns"])
+    fractions = ", ".join(f"{s} {f:.0%}" for s, f in split["fractions"].items())
+    rows = "\n".join(f"| {s} | {manifest['rows'][s]} |" for s in SPLITS)
+    return (
+        "## Splits\n\n"
+        f"Rows that share a value of {keys}, or an image ({images}), are one group, and so are images whose "
+        f"CLIP vectors have a cosine similarity of at least {split['near_duplicate_cosine']} (faiss range "
+        f"search). Each group goes whole to one split, chosen by the SHA-256 of seed `{split['seed']}` and the "
+        f"group's smallest key, against the fractions of groups: {fractions}. No group and no near-duplicate "
+        "pair crosses splits.\n\n"
+        f"{split['groups']} groups; {split['near_duplicate_groups']} groups of near-duplicate images "
+        f"({split['near_duplicate_pairs']} pairs); {split['images_without_vectors']} images had no vector and "
+        "were grouped by their hash only.\n\n| split | rows |\n|---|---|\n" + rows
+    )
+
+
+def _loading(spec: DatasetSpec) -> str:
+    return (
+        "## How to load it\n\n```python\nfrom datasets import load_dataset\n\n"
+        'ds = load_dataset("path/to/this/folder")\n```\n\n' + spec.usage
+    )
+
+
+def _summary(rule_id: str) -> str:
+    return RULES[rule_id].summary if rule_id in RULES.rules else "(not in this version's rule book)"
+
+
+def _span(parts: list[str]) -> str:
+    return "none" if not parts else parts[0] if len(parts) == 1 else f"{parts[0]} to {parts[-1]}"

@@ -1,0 +1,200 @@
+"""Runs every job of the code location over one data root, in order, doing only what changed since the last run.
+
+`curata run`, `curata demo` and `curata status` use it. A day, project, log or library whose inputs are
+unchanged since its last successful run is not run again (its fingerprint is a run tag), so a killed
+`curata run` resumes where it stopped.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dagster import DagsterInstance, DagsterRunStatus, Definitions, RunsFilter, build_resources
+
+from assets.partitions import historical_projects
+from curata.layout import DataRoot
+from curata.projects.discovery import list_projects
+from curata.projects.scan import project_dirs
+from curata.sessions.inventory import list_session_folders
+from curata.storage import Store
+from curata.summary import render_summary_datasets
+from curata.warehouse import Warehouse
+
+FINGERPRINT_TAG = "curata/input-fingerprint"
+QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+
+
+@dataclass(frozen=True)
+class Work:
+    """One run to launch: a job, maybe a partition, and the fingerprint of the inputs it reads."""
+
+    stage: str
+    job: str
+    partition: str | None
+    fingerprint: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.stage} {self.partition}" if self.partition else self.stage
+
+
+@dataclass(frozen=True)
+class Step:
+    """Progress of a run through the plan, for the CLI's progress bars."""
+
+    stage: str
+    done: int
+    total: int
+    label: str
+    ok: bool = True
+
+
+@dataclass
+class Plan:
+    todo: list[Work] = field(default_factory=list)
+    up_to_date: list[Work] = field(default_factory=list)
+
+
+def build_definitions_for(root: Path, clip_architecture: str | None = None) -> Definitions:
+    from definitions import build_definitions
+    from resources.clip_model import ClipModel
+
+    return build_definitions(str(root), clip=ClipModel(architecture=clip_architecture) if clip_architecture else None)
+
+
+@contextmanager
+def resolved(defs: Definitions, *keys: str) -> Iterator[list]:
+    """The code location's resources with their EnvVars read, as a run would see them."""
+    top = defs.get_repository_def().get_top_level_resources()
+    with build_resources({key: top[key] for key in keys}) as built:
+        yield [getattr(built, key) for key in keys]
+
+
+def output_store(defs: Definitions) -> Store:
+    """Where the runs wrote: the `curata` resource's store (the data root, or an S3 prefix)."""
+    with resolved(defs, "curata") as (curata,):
+        return curata.store
+
+
+def describe_status(defs: Definitions, layout: DataRoot, instance: DagsterInstance) -> str:
+    """Runs due, runs that failed, deferred folders, images without vectors, and each dataset's readiness."""
+    plan = plan_work(layout, instance)
+    due = [w.label for w in plan.todo if w.fingerprint]
+    lines = [f"runs due ({len(due)}): {', '.join(due) or 'none'}"]
+    lines.append(f"up to date: {', '.join(w.label for w in plan.up_to_date) or 'nothing yet'}")
+    failed = [r for r in instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.FAILURE]), limit=20)]
+    lines += [f"failed run {r.run_id[:8]}: {r.job_name} {r.tags.get('dagster/partition', '')}" for r in failed[:10]]
+    store = output_store(defs)
+    warehouse = Warehouse(store)
+    deferred = warehouse.rows("deferred_sessions")
+    lines += [f"deferred: {d['session_folder']}: {d['reason']}" for d in deferred[:20]]
+    if warehouse.exists("image_embeddings"):
+        status = warehouse.read("image_embeddings", columns=["status"]).column("status").to_pylist()
+        lines.append(
+            f"images: {status.count('ok')} embedded, {status.count('failed')} failed, {status.count('missing')} missing"
+        )
+    lines += [line for line in render_summary_datasets(store)]
+    return "\n".join(lines)
+
+
+def initialise_instance(home: Path) -> None:
+    """Creates the instance's storage once, under a lock, so two first commands never race its migrations."""
+    with open(home / ".initialise.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        with DagsterInstance.from_config(str(home)) as instance:
+            instance.get_runs(limit=1)
+            instance.all_instigator_state()
+
+
+def plan_work(layout: DataRoot, instance: DagsterInstance) -> Plan:
+    """Every run the data root calls for, split into those its inputs changed for and those up to date."""
+    plan = Plan()
+    inputs = [*_ingest(layout), *_projects(layout), *_curation(layout)]
+    for work in [*inputs, *_publish(any(w.job != "ingest_sessions" for w in inputs))]:
+        fresh = work.fingerprint and _last_fingerprint(instance, work) == work.fingerprint
+        (plan.up_to_date if fresh else plan.todo).append(work)
+    return plan
+
+
+def run_pipeline(defs: Definitions, layout: DataRoot, instance: DagsterInstance) -> Iterator[Step]:
+    """Launches the runs that are due, in order; stops at the first failed run (its day or project is named)."""
+    plan = plan_work(layout, instance)
+    projects = [w.partition for w in plan.todo + plan.up_to_date if w.job == "historical_pairs"]
+    instance.add_dynamic_partitions(historical_projects.name, [p for p in projects if p])
+    by_stage: dict[str, list[Work]] = {}
+    for work in plan.todo:
+        by_stage.setdefault(work.stage, []).append(work)
+    for stage, works in by_stage.items():
+        for done, work in enumerate(works, start=1):
+            result = defs.resolve_job_def(work.job).execute_in_process(
+                partition_key=work.partition,
+                instance=instance,
+                tags={FINGERPRINT_TAG: work.fingerprint} if work.fingerprint else None,
+                raise_on_error=False,
+                run_config=QUIET,
+            )
+            yield Step(stage, done, len(works), work.label, result.success)
+            if not result.success:
+                return
+
+
+def _last_fingerprint(instance: DagsterInstance, work: Work) -> str | None:
+    tags = {"dagster/partition": work.partition} if work.partition else {}
+    runs = instance.get_runs(RunsFilter(job_name=work.job, tags=tags, statuses=[DagsterRunStatus.SUCCESS]), limit=1)
+    return runs[0].tags.get(FINGERPRINT_TAG) if runs else None
+
+
+def _ingest(layout: DataRoot) -> list[Work]:
+    """One run per day, in order, so a repeated session is quarantined in the later day."""
+    if not layout.sessions.is_dir():
+        return []
+    by_day: dict[str, list[str]] = {}
+    for folder in list_session_folders(layout.sessions):
+        by_day.setdefault(folder.partition_date, []).append(f"{folder.name}@{folder.newest_mtime:.6f}")
+    return [Work("ingest", "ingest_sessions", day, _digest(entries)) for day, entries in sorted(by_day.items())]
+
+
+def _projects(layout: DataRoot) -> list[Work]:
+    if not layout.projects.is_dir():
+        return []
+    return [
+        Work("historical pairs", "historical_pairs", name, _tree_digest(*project_dirs(layout.projects / name)))
+        for name in list_projects(layout.projects)
+    ]
+
+
+def _curation(layout: DataRoot) -> list[Work]:
+    if not layout.curation.is_dir():
+        return []
+    return [Work("curation logs", "validate_curation_logs", None, _tree_digest(layout.curation))]
+
+
+def _publish(curation_or_projects: bool) -> list[Work]:
+    """Always run: embeddings and exports do only what is new, and reuse a version whose content is unchanged."""
+    works = [Work("publish", "publish_datasets", None, "")]
+    return works + [Work("publish", "publish_curation_datasets", None, "")] if curation_or_projects else works
+
+
+def _digest(entries: list[str]) -> str:
+    return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()[:16]
+
+
+def _tree_digest(*folders: Path) -> str:
+    """Names, sizes and modification times of every file below the folders: what a run of them reads."""
+    entries = []
+    for folder in folders:
+        for parent, _, files in os.walk(folder):
+            for name in files:
+                path = os.path.join(parent, name)
+                try:
+                    info = os.lstat(path)
+                except OSError:
+                    continue
+                entries.append(f"{path}:{info.st_size}:{info.st_mtime_ns}")
+    return _digest(entries)

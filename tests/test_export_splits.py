@@ -1,0 +1,153 @@
+"""Splits that do not leak: groups and near-duplicates stay whole, and the proof catches a crafted leak."""
+
+import io
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from PIL import Image
+
+from curata.export import neardup
+from curata.export.edit_triplets import EDIT_TRIPLETS, export_edit_triplets, plan_edit_triplets
+from curata.export.neardup import load_vectors, near_duplicate_pairs
+from curata.export.preference_pairs import export_preference_pairs
+from curata.export.splits import SPLITS, Grouping, SplitSettings, assign_splits, split_leaks
+from curata.export.verify import export_leaks
+from curata.export.versioned import Plan, Provenance, split_file
+from curata.sample.scenes import jpeg_bytes, render_house
+from curata.storage import Store
+from tests.test_export_support import SIZE, ImageBank, context, historical_table, selections_table, sessions_table
+
+PROVENANCE = Provenance({"validated_sessions": ["2025-01-15"]})
+
+
+@pytest.fixture
+def bank(tmp_path):
+    return ImageBank(tmp_path / "data")
+
+
+@pytest.fixture
+def store(tmp_path):
+    return Store.at(tmp_path / "out")
+
+
+@pytest.fixture
+def with_copies(bank):
+    """Twelve sessions; the originals of sessions 1 and 2 are a re-encoded and a resized copy of session 0's."""
+    first = render_house(0, SIZE)
+    resized = Image.open(io.BytesIO(jpeg_bytes(first))).resize((SIZE[0] - 8, SIZE[1] - 6), Image.BICUBIC)
+    return sessions_table(bank, list(range(12)), originals={1: jpeg_bytes(first, quality=60), 2: jpeg_bytes(resized)})
+
+
+def splits_of_copies(plan: Plan) -> set[str]:
+    return set(plan.ordered().column("split").to_pylist()[:3])  # rows are sorted by time: sessions 0, 1, 2 first
+
+
+def test_near_duplicate_copies_land_in_one_split(bank, store, with_copies):
+    # A seed under which the three sessions would scatter if near-duplicates were not joined (cosine 1.0: off).
+    seeds = [f"seed-{i}" for i in range(40)]
+    apart = [
+        s
+        for s in seeds
+        if len(splits_of_copies(plan_edit_triplets(with_copies, context(store, bank, **_near(s, 1.0))))) > 1
+    ]
+    assert apart, "no seed scatters the copies: the test would prove nothing"
+    seed = apart[0]
+    naive = plan_edit_triplets(with_copies, context(store, bank, **_near(seed, 1.0))).ordered()
+    joined = plan_edit_triplets(with_copies, context(store, bank, **_near(seed, 0.95)))
+    assert len(splits_of_copies(joined)) == 1
+    copies = set(with_copies.column("original_sha256").to_pylist()[:3])
+    vectors = load_vectors(sorted(copies), bank.vectors_for)
+    assert len(near_duplicate_pairs(vectors.matrix, 0.95)[0]) == 3  # the copies are near-duplicates pairwise
+    assert joined.split["near_duplicate_groups"] >= 1
+    leaks = split_leaks(naive, EDIT_TRIPLETS.grouping, bank.vectors_for, 0.95).leaks
+    assert leaks and all(leak.startswith("near-duplicates") for leak in leaks)
+    assert split_leaks(joined.ordered(), EDIT_TRIPLETS.grouping, bank.vectors_for, 0.95).leaks == []
+
+
+def test_leak_proof_fails_on_a_crafted_leak(bank, store, with_copies):
+    result = export_edit_triplets(
+        with_copies, context(store, bank, validation_fraction=0.3, test_fraction=0.3), PROVENANCE
+    )
+    assert export_leaks(store, result.key, bank.vectors_for).leaks == []
+    # Craft the leak: a copy of a train row appears in another split's file as well.
+    source, target = [f"{result.key}/{split_file(s)}" for s, n in result.rows.items() if n][:2]
+    stolen = _read(store, source).slice(0, 1)
+    with store.writing(target) as tmp:
+        pq.write_table(pa.concat_tables([_read(store, target), stolen]), tmp)
+    leaks = export_leaks(store, result.key, bank.vectors_for).leaks
+    session = stolen.column("session_id")[0].as_py()
+    assert any(leak.startswith(f"session_id:{session} is in") for leak in leaks)
+    assert any(leak.startswith(f"image:{stolen.column('original_sha256')[0].as_py()}") for leak in leaks)
+
+
+def test_projects_and_selection_sessions_stay_whole(bank, store):
+    historical = pa.concat_tables([historical_table(bank, f"p{i}", 3, seed=i) for i in range(6)])
+    selections = selections_table(bank, 12)
+    ctx = context(store, bank, validation_fraction=0.3, test_fraction=0.3)
+    result = export_preference_pairs(historical, selections, ctx, Provenance({}))
+    assert sum(1 for n in result.rows.values() if n) >= 2
+    assert export_leaks(store, result.key, bank.vectors_for).leaks == []
+    rows = pa.concat_tables(
+        [
+            _read(store, f"{result.key}/{rel}")
+            .select(["project", "session_id"])
+            .append_column("split", pa.array([rel.split("/")[1].split("-")[0]] * f["rows"]))
+            for rel, f in result.manifest["files"].items()
+        ]
+    )
+    for column in ("project", "session_id"):
+        for value in pc.unique(rows.column(column).drop_null()).to_pylist():
+            assert len(set(rows.filter(pc.equal(rows.column(column), value)).column("split").to_pylist())) == 1
+
+
+def test_assignment_is_deterministic_whatever_the_row_order_and_follows_the_fractions():
+    hashes = [f"{i:064x}" for i in range(400)]
+    table = pa.table({"session_id": [f"s{i // 2}" for i in range(400)], "sha": hashes})
+    grouping = Grouping(key_columns=("session_id",), image_columns=("sha",))
+    no_vectors = load_vectors(hashes, lambda hs: {})
+    settings = SplitSettings(validation_fraction=0.2, test_fraction=0.1)
+    first = assign_splits(table, grouping, no_vectors, settings)
+    order = np.random.default_rng(0).permutation(400)
+    shuffled = assign_splits(table.take(order), grouping, no_vectors, settings)
+    assert first.codes[order].tolist() == shuffled.codes.tolist()
+    assert first.groups == 200 and len(first.images_without_vectors) == 400
+    counts = {s: (first.codes == i).mean() for i, s in enumerate(SPLITS)}
+    assert counts["train"] == pytest.approx(0.7, abs=0.08) and counts["validation"] == pytest.approx(0.2, abs=0.08)
+    names = pa.array([SPLITS[c] for c in first.codes])
+    assert split_leaks(table.append_column("split", names), grouping, lambda hs: {}, 0.95).leaks == []
+    half = assign_splits(table, grouping, no_vectors, settings, keep=np.arange(0, 400, 2))
+    assert half.groups == 200 and half.codes[::2].tolist() == first.codes[::2].tolist()
+
+
+def test_inverted_file_index_finds_the_same_pairs_as_the_exact_search(monkeypatch):
+    rng = np.random.default_rng(1)
+    base = rng.normal(size=(400, 32)).astype(np.float32)
+    copies = base[:12] + rng.normal(scale=0.01, size=(12, 32)).astype(np.float32)
+    matrix = np.concatenate([base, copies])
+    exact, _ = near_duplicate_pairs(matrix, 0.98)
+    monkeypatch.setattr(neardup, "EXACT_LIMIT", 100)
+    approximate, _ = near_duplicate_pairs(matrix, 0.98)
+    assert (
+        sorted(map(tuple, exact.tolist()))
+        == sorted(map(tuple, approximate.tolist()))
+        == [(i, 400 + i) for i in range(12)]
+    )
+
+
+def test_settings_refuse_fractions_that_leave_no_train():
+    with pytest.raises(ValueError):
+        SplitSettings(validation_fraction=0.6, test_fraction=0.4)
+    with pytest.raises(ValueError):
+        SplitSettings(near_duplicate_cosine=0)
+
+
+def _near(seed: str, cosine: float) -> dict:
+    return {"seed": seed, "near_duplicate_cosine": cosine, "validation_fraction": 0.3, "test_fraction": 0.3}
+
+
+def _read(store: Store, key: str) -> pa.Table:
+    with store.open(key) as handle:
+        return pq.read_table(handle)
