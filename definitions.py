@@ -18,11 +18,13 @@ from assets.jobs import (
     embeddings_job,
     historical_pairs_job,
     ingest_sessions_job,
+    library_job,
     nightly_health_job,
     publish_curation_job,
     publish_job,
     storage_stats_job,
 )
+from assets.library import LIBRARY_ASSETS
 from assets.projects import historical_project_pairs
 from assets.sessions import raw_sessions, validated_session_outcomes
 from assets.training_log import training_log_audit
@@ -33,6 +35,7 @@ from resources.archive import COLD, ColdStorage, cold_storage_from_env
 from resources.clip_model import ClipModel
 from resources.export_settings import ExportSettings
 from resources.s3 import STORE_URL_ENV, s3_from_env
+from sensors.library_sensor import library_changes, monthly_library_schedule
 from sensors.project_sensor import new_project_folders
 from sensors.schedules import nightly_archive_schedule, nightly_health_schedule
 from sensors.session_sensor import new_session_folders
@@ -69,6 +72,7 @@ def build_definitions(
             *EXPORT_ASSETS,
             archived_days,
             storage_stats,
+            *LIBRARY_ASSETS,
         ],
         asset_checks=EMBEDDING_CHECKS,
         jobs=[
@@ -79,11 +83,12 @@ def build_definitions(
             historical_pairs_job,
             curation_job,
             embeddings_job,
+            library_job,
             archive_job,
             storage_stats_job,
         ],
-        sensors=[new_session_folders, new_project_folders],
-        schedules=[nightly_health_schedule, nightly_archive_schedule],
+        sensors=[new_session_folders, new_project_folders, library_changes],
+        schedules=[nightly_health_schedule, nightly_archive_schedule, monthly_library_schedule],
         resources={
             "curata": curata,
             "io_manager": WarehouseIOManager(curata=curata),

@@ -115,8 +115,8 @@ def initialise_instance(home: Path) -> None:
 def plan_work(layout: DataRoot, instance: DagsterInstance) -> Plan:
     """Every run the data root calls for, split into those its inputs changed for and those up to date."""
     plan = Plan()
-    inputs = [*_ingest(layout), *_projects(layout), *_curation(layout)]
-    for work in [*inputs, *_publish(any(w.job != "ingest_sessions" for w in inputs))]:
+    inputs = [*_ingest(layout), *_projects(layout), *_curation(layout), *_library(layout)]
+    for work in [*inputs, *_publish(any(w.job in ("historical_pairs", "validate_curation_logs") for w in inputs))]:
         fresh = work.fingerprint and _last_fingerprint(instance, work) == work.fingerprint
         (plan.up_to_date if fresh else plan.todo).append(work)
     return plan
@@ -175,10 +175,17 @@ def _curation(layout: DataRoot) -> list[Work]:
     return [Work("curation logs", "validate_curation_logs", None, _tree_digest(layout.curation))]
 
 
+def _library(layout: DataRoot) -> list[Work]:
+    if not layout.library.is_dir():
+        return []
+    return [Work("library", "analyse_library", None, _tree_digest(layout.library))]
+
+
 def _publish(curation_or_projects: bool) -> list[Work]:
     """Always run: embeddings and exports do only what is new, and reuse a version whose content is unchanged."""
-    works = [Work("publish", "publish_datasets", None, "")]
-    return works + [Work("publish", "publish_curation_datasets", None, "")] if curation_or_projects else works
+    works = [Work("publish", "publish_datasets", None, "")]  # health, embeddings, edit triplets
+    curation = [Work("publish", "publish_curation_datasets", None, "")]
+    return works + curation if curation_or_projects else works
 
 
 def _digest(entries: list[str]) -> str:

@@ -12,6 +12,7 @@ from curata.health import (
     curation_health,
     embedding_health,
     ingest_gaps,
+    library_health,
     new_report,
     project_health,
     render_text,
@@ -40,6 +41,8 @@ Days = dict[str, pa.Table]
             "validated_crops",
             "curation_quarantine",
             "image_embeddings",
+            "library_images",
+            "library_quarantine",
         )
     },
     check_specs=[
@@ -72,6 +75,8 @@ def data_health_report(
     validated_crops: pa.Table | None,
     curation_quarantine: pa.Table | None,
     image_embeddings: pa.Table | None,
+    library_images: pa.Table | None,
+    library_quarantine: pa.Table | None,
 ) -> MaterializeResult:
     """The validation report of the source document, written nightly as JSON and text."""
     optional = {
@@ -81,6 +86,8 @@ def data_health_report(
         "validated_crops": validated_crops,
         "curation_quarantine": curation_quarantine,
         "image_embeddings": image_embeddings,
+        "library_images": library_images,
+        "library_quarantine": library_quarantine,
     }
     never = sorted(name for name, table in optional.items() if table is None)
     t = {name: spec_of(name).empty() if table is None else table for name, table in optional.items()}
@@ -96,6 +103,7 @@ def data_health_report(
         projects=project_health(project_stats, project_quarantine),
         curation=curation_health(t["validated_selections"], t["validated_crops"], t["curation_quarantine"]),
         embeddings=embedding_health(t["image_embeddings"]),
+        library=library_health(t["library_images"], t["library_quarantine"]),
     )
     json_key, text_key = write_report(curata.store, report)
     context.log.info(render_text(report))

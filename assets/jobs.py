@@ -2,6 +2,8 @@
 
 from dagster import AssetSelection, define_asset_job
 
+from assets.library import LIBRARY_SELECTION
+
 ingest_sessions_job = define_asset_job(
     "ingest_sessions",
     selection=AssetSelection.assets("raw_sessions", "validated_sessions", "session_quarantine", "deferred_sessions"),
@@ -58,6 +60,12 @@ storage_stats_job = define_asset_job(
     "measure_storage",
     selection=AssetSelection.assets("storage_stats"),
     description="Records, bytes and monthly cost per tier, with recommendations.",
+)
+
+library_job = define_asset_job(
+    "analyse_library",
+    selection=AssetSelection.assets(*LIBRARY_SELECTION),
+    description="Read the photo library, run its pattern analyses and face clustering, publish them.",
 )
 
 embeddings_job = define_asset_job(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from curata.archive.tables import ARCHIVE_INVENTORY
 from curata.curation.tables import CURATION_QUARANTINE, VALIDATED_CROPS, VALIDATED_SELECTIONS
 from curata.embeddings.tables import IMAGE_EMBEDDINGS
+from curata.library.face_tables import FACE_CLUSTER_ASSIGNMENTS, FACE_CLUSTERS
+from curata.library.tables import LIBRARY_TABLES
 from curata.projects.tables import HISTORICAL_GROUPS, HISTORICAL_PAIRS, PROJECT_QUARANTINE, PROJECT_STATS
 from curata.sessions.tables import (
     DEFERRED_SESSIONS,
@@ -32,6 +34,9 @@ SPECS: tuple[TableSpec, ...] = (
     PROJECT_QUARANTINE,
     IMAGE_EMBEDDINGS,
     ARCHIVE_INVENTORY,
+    *LIBRARY_TABLES,
+    FACE_CLUSTER_ASSIGNMENTS,
+    FACE_CLUSTERS,
 )
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in SPECS}
 

@@ -60,6 +60,7 @@ def prepare_environment(data_root: Path) -> tuple[Path, ModuleType]:
 
 def generate_sample(args: argparse.Namespace) -> int:
     from curata.sample.curation import generate_curation
+    from curata.sample.library import generate_library
     from curata.sample.projects import generate_projects
     from curata.sample.sessions import generate_sessions
 
@@ -85,8 +86,10 @@ def generate_sample(args: argparse.Namespace) -> int:
     curation = generate_curation(
         root, n_sets=args.curation_sets, seed=args.seed, image_size=small, defects=args.defect_rate > 0
     )
+    library = generate_library(root, n_images=args.library_images, seed=args.seed, defects=args.defect_rate > 0)
     summary = {
         "sessions": sessions.summary(),
+        "library": library["summary"],
         "projects": {k: v["summary"] for k, v in projects["projects"].items()},
         "curation": curation["summary"],
     }
@@ -162,18 +165,20 @@ def demo(args: argparse.Namespace) -> int:
     status = run(args, clip_architecture=args.clip_architecture)
     if status != 0:
         return status
-    from curata.sample.compare import all_mismatches
+    from curata.sample.compare import all_mismatches, library_quality_report
     from curata.warehouse import Warehouse
 
     runner = runner_module()
-    problems = all_mismatches(DataRoot(root), Warehouse(runner.output_store(runner.build_definitions_for(root))))
+    warehouse = Warehouse(runner.output_store(runner.build_definitions_for(root)))
+    print(json.dumps({"library quality on the planted truth": library_quality_report(DataRoot(root), warehouse)}))
+    problems = all_mismatches(DataRoot(root), warehouse)
     if problems:
         print(f"\nground truth MISMATCH on {len(problems)} records:")
         print("\n".join(f"  {p}" for p in problems[:30]))
         return 1
     print(
-        "ground truth: every session folder, log line, project file and group, and curation log row "
-        "has the expected outcome and rule"
+        "ground truth: every session folder, log line, project file and group, curation log row and library "
+        "record has the expected outcome and rule"
     )
     return 0
 
@@ -252,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--projects", type=int, default=3)
         p.add_argument("--groups", type=int, default=24, help="stage groups per project")
         p.add_argument("--curation-sets", type=int, default=40, help="image groups in the curation logs")
+        p.add_argument("--library-images", type=int, default=400, help="images in the tagged photo library")
         p.add_argument("--clip-architecture", default="ViT-B-32", help="open_clip model for the embeddings")
         p.set_defaults(func=func)
     sub.add_parser("run", help="run every job over the data root (your own), resumable").set_defaults(func=run)

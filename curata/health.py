@@ -127,6 +127,17 @@ def curation_health(selections: pa.Table, crops: pa.Table, quarantine: pa.Table)
     return out
 
 
+def library_health(images: pa.Table, quarantine: pa.Table) -> dict:
+    """The photo library's records: accepted, quarantined by rule."""
+    refused = quarantine.to_pylist()
+    return {
+        "records": images.num_rows + len(refused),
+        "accepted": images.num_rows,
+        "quarantined": len(refused),
+        "quarantined_by_rule": counts_by_rule(refused),
+    }
+
+
 def embedding_health(catalog: pa.Table) -> dict:
     """Referenced images by embedding status; failures are reported here, not retried until their bytes change."""
     status = catalog.column("status").to_pylist()
@@ -174,6 +185,8 @@ def warnings_of(report: dict) -> list[str]:
     if projects:
         warnings += [f"{n} project records quarantined: {r}" for r, n in projects["quarantined_by_rule"].items()]
     warnings += [f"{n} log lines quarantined: {rule}" for rule, n in log["quarantined_by_rule"].items()]
+    library = report.get("library") or {"quarantined_by_rule": {}}
+    warnings += [f"{n} library records quarantined: {rule}" for rule, n in library["quarantined_by_rule"].items()]
     embeddings = report.get("embeddings")
     if embeddings and embeddings["failed"]:
         shown = ", ".join(embeddings["failed_paths"][:5])

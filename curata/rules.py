@@ -180,6 +180,12 @@ CONFLICTING_INSTRUCTION = _r(
     "the same original and edited image were already accepted with another instruction",
     "One image pair cannot teach two edits: keep the session named in the detail, or fix the instruction.",
 )
+ERASED = _r(
+    "session.erased",
+    "the session belongs to a person who asked for their data to be erased (by pseudonym, image or session id)",
+    "It came back after an erasure request (a backup restore, a re-upload): delete it at the source, or run "
+    "`curata forget --session-id <folder>` to remove it from every tier again.",
+)
 
 # training-log.jsonl
 LOG_MALFORMED = _r(

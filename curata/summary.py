@@ -18,6 +18,13 @@ def render_summary(report: dict, store: Store, settings: ReadinessSettings | Non
         recovered = f" ({c['recovered']} with (0, 0) sizes recovered)" if log == "select_crop_log.csv" else ""
         lines.append(f"{log}: {c['rows']} rows -> accepted {c['accepted']}{recovered}, quarantined {c['quarantined']}")
         lines += _by_rule(c["quarantined_by_rule"])
+    library = report.get("library")
+    if library and library["records"]:
+        lines.append(
+            f"photo library: {library['records']} records -> accepted {library['accepted']}, "
+            f"quarantined {library['quarantined']}"
+        )
+        lines += _by_rule(library["quarantined_by_rule"])
     e = report.get("embeddings") or {}
     if e:
         lines.append(

@@ -9,6 +9,8 @@ from dagster_aws.s3 import S3Resource
 from curata.embeddings.store import EmbeddingStore
 from curata.images import DEFAULT_IMAGE_LIMITS, ImageLimits
 from curata.layout import DataRoot
+from curata.library.records import LibraryLimits
+from curata.library.source import MAX_RECORD_BYTES
 from curata.privacy import PseudonymKey
 from curata.sessions.validate import Limits
 from curata.storage import Store
@@ -35,6 +37,7 @@ class CurataSettings(ConfigurableResource):
     validation_fraction: float = 0.1
     anomaly_rate_low: float = 0.0  # per-project share of groups where a lower stage won; a warning outside
     anomaly_rate_high: float = 0.4
+    max_library_record_bytes: int = MAX_RECORD_BYTES  # one line of images_metadata.jsonl
 
     @property
     def layout(self) -> DataRoot:
@@ -66,6 +69,10 @@ class CurataSettings(ConfigurableResource):
             max_metadata_bytes=self.max_metadata_bytes,
             image=self.image_limits,
         )
+
+    @property
+    def library_limits(self) -> LibraryLimits:
+        return LibraryLimits(image=self.image_limits, max_record_bytes=self.max_library_record_bytes)
 
     @property
     def workers(self) -> int:

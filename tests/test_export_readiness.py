@@ -19,13 +19,13 @@ def manifest(train: int, validation: int, test: int, accepted: int, quarantined:
 
 
 def test_a_dataset_over_every_threshold_is_ready_with_full_marks():
-    r = readiness(manifest(48, 6, 6, accepted=40, quarantined=10), ReadinessSettings())
+    r = readiness(manifest(50, 6, 6, accepted=40, quarantined=10), ReadinessSettings())
     assert r.is_ready and r.score == 100 and r.reason == ""
     assert {name: part["points"] for name, part in r.parts.items()} == WEIGHTS
 
 
 def test_too_few_examples_is_not_ready_and_says_why():
-    r = readiness(manifest(16, 2, 2, accepted=20, quarantined=20), ReadinessSettings())
+    r = readiness(manifest(20, 2, 2, accepted=20, quarantined=20), ReadinessSettings())
     assert not r.is_ready
     assert r.parts["examples"] == {"value": 20, "threshold": 50, "points": 16.0, "of": 40}
     assert r.score == pytest.approx(16 + 25 * 20 / 30 + 20 + 15 * 4 / 10, abs=0.2)
@@ -34,7 +34,7 @@ def test_too_few_examples_is_not_ready_and_says_why():
 
 
 def test_thresholds_are_settings():
-    small = manifest(16, 2, 2, accepted=20, quarantined=2)
+    small = manifest(20, 2, 2, accepted=20, quarantined=2)
     assert not readiness(small, ReadinessSettings()).is_ready
     lenient = ReadinessSettings(min_examples=20, min_accepted_records=20, min_held_out_examples=4)
     assert readiness(small, lenient).is_ready
@@ -50,5 +50,11 @@ def test_readiness_of_a_published_export(tmp_path):
     )
     r = readiness(result.manifest, ReadinessSettings())
     assert r.dataset == "edit_triplets" and not r.is_ready
-    assert r.parts["examples"]["value"] == 12 and r.parts["acceptance_rate"]["value"] == pytest.approx(12 / 15)
-    assert r.reason.startswith("examples 12 < 50")
+    assert r.parts["examples"]["value"] == result.rows.get("train", 0) < 12
+    assert r.parts["acceptance_rate"]["value"] == pytest.approx(12 / 15)
+    assert r.reason.startswith(f"examples {result.rows.get('train', 0)} < 50")
+
+
+def test_examples_held_out_are_not_examples_to_train_on():
+    r = readiness(manifest(0, 30, 30, accepted=60, quarantined=0), ReadinessSettings())
+    assert not r.is_ready and r.parts["examples"]["value"] == 0 and "examples 0 < 50" in r.reason

@@ -39,8 +39,10 @@ class ColdTier:
     upload_threads: int = 4
     storage_class: str = ""  # "" for the bucket's default; must be instantly readable (no GLACIER/DEEP_ARCHIVE)
 
-    def key_of(self, day: str) -> str:
-        return "/".join(p for p in (self.prefix.strip("/"), "sessions", f"{day}.tar.zst") if p)
+    def key_of(self, day: str, revision: str = "") -> str:
+        """`<prefix>/sessions/<day>.tar.zst`; a rewrite of the day (an erasure) gets `<day>.<revision>.tar.zst`."""
+        name = f"{day}.{revision}.tar.zst" if revision else f"{day}.tar.zst"
+        return "/".join(p for p in (self.prefix.strip("/"), "sessions", name) if p)
 
     @property
     def where(self) -> str:
@@ -112,6 +114,25 @@ class ColdTier:
                     return None
                 raise
         return {"size": int(found["ContentLength"]), "etag": found["ETag"]}
+
+    def delete(self, key: str) -> int:
+        """Removes the object and, in a versioned bucket, every version of it; returns the versions removed."""
+        with self.errors(f"delete {key}"):
+            self.client.delete_object(Bucket=self.bucket, Key=key)
+            if not self._versioned():
+                return 1
+            listed = self.client.list_object_versions(Bucket=self.bucket, Prefix=key)
+            versions = [v for v in listed.get("Versions", []) + listed.get("DeleteMarkers", []) if v["Key"] == key]
+            for v in versions:
+                self.client.delete_object(Bucket=self.bucket, Key=key, VersionId=v["VersionId"])
+        return max(1, len(versions))
+
+    def _versioned(self) -> bool:
+        """Whether the bucket keeps old versions; an endpoint without the versioning API (R2) keeps none."""
+        try:
+            return self.client.get_bucket_versioning(Bucket=self.bucket).get("Status") in ("Enabled", "Suspended")
+        except ClientError:
+            return False
 
     @contextmanager
     def reading(self, key: str) -> Iterator[tuple[IO[bytes], str]]:

@@ -7,11 +7,14 @@ whole shards or none (a hidden temporary file at most, ignored and removed).
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import json
+from collections.abc import Iterable
 from pathlib import PurePosixPath
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curata.embeddings.tables import OK, shard_schema
@@ -114,6 +117,43 @@ class EmbeddingStore:
         for key in stale:
             self.store.delete(key)
         return len(stale)
+
+    def remove(self, fingerprint: str, hashes: Iterable[str]) -> int:
+        """Rewrites every shard holding one of `hashes` without it (an erasure request); returns vectors removed.
+
+        Shards are sorted by hash, so their footers' min/max say which can hold one; the new shard is written
+        before the old one is deleted, so a killed run never loses another image's vector.
+        """
+        doomed = sorted(set(hashes))
+        removed = 0
+        for shard in self.shards(fingerprint):
+            if not doomed or not self._may_hold(shard, doomed):
+                continue
+            table = self.read_shard(shard)
+            hit = pc.is_in(table.column("sha256"), pa.array(doomed, pa.string()))
+            count = pc.sum(hit).as_py() or 0
+            if not count:
+                continue
+            kept = table.filter(pc.invert(hit))
+            if kept.num_rows:
+                self.write_shard(fingerprint, table.schema.field("vector").type.list_size, kept.to_pylist())
+            self.store.delete(shard)
+            removed += count
+        return removed
+
+    def _may_hold(self, shard: str, sorted_hashes: list[str]) -> bool:
+        filesystem, base = self.store.arrow()
+        with filesystem.open_input_file(f"{base}/{shard}") as handle:
+            metadata = pq.ParquetFile(handle).metadata
+        column = metadata.schema.to_arrow_schema().get_field_index("sha256")
+        for i in range(metadata.num_row_groups):
+            stats = metadata.row_group(i).column(column).statistics
+            if stats is None or not stats.has_min_max:
+                return True
+            at = bisect.bisect_left(sorted_hashes, stats.min)
+            if at < len(sorted_hashes) and sorted_hashes[at] <= stats.max:
+                return True
+        return False
 
     def compact(self, fingerprint: str) -> int:
         """Leaves each hash in one shard only (the first by name), rewriting the others without it.

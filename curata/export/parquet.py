@@ -65,7 +65,7 @@ def write_parquet(
     """The plan rows at `indices`, in that order, materialized CHUNK_ROWS at a time."""
     num_bytes = pending_bytes = 0
     with store.writing(key) as tmp:
-        with pq.ParquetWriter(tmp, schema, **_options(schema)) as writer:
+        with pq.ParquetWriter(tmp, schema, **writer_options(schema)) as writer:
             pending: list[pa.Table] = []
             for start in range(0, len(indices), CHUNK_ROWS):
                 rows = materialize(plan.take(indices[start : start + CHUNK_ROWS]))
@@ -79,7 +79,7 @@ def write_parquet(
         return WrittenFile(key, sha256_file(tmp), tmp.stat().st_size, len(indices), num_bytes + pending_bytes)
 
 
-def _options(schema: pa.Schema) -> dict[str, object]:
+def writer_options(schema: pa.Schema) -> dict[str, object]:
     """Raw image bytes and vectors stored as they are (already dense: no compression, dictionary or
     statistics, which only cost time); every other column zstd-compressed, with dictionaries."""
     buf = io.BytesIO()

@@ -1,7 +1,7 @@
 """Is a dataset ready to train on? A score out of 100 from its parts, after seed 004's training readiness.
 
 Seed 004 calls data ready with 50+ examples, 30+ successful records and a score of 70 or more. Here
-the parts are: examples in the export, accepted source records, the share of records validation
+the parts are: training examples (the train split), accepted source records, the share of records validation
 accepted, and held-out examples (validation + test) to measure a model on. Each part scores its
 weight times how far it reaches its threshold (capped at 1).
 """
@@ -45,7 +45,7 @@ def readiness(manifest: dict, settings: ReadinessSettings) -> Readiness:
     rows = manifest["rows"]
     accepted, quarantined = manifest["accepted_records"], manifest["quarantined_records"]
     values = {
-        "examples": (sum(rows.values()), settings.min_examples),
+        "examples": (rows.get("train", 0), settings.min_examples),  # what a model trains on
         "accepted_records": (accepted, settings.min_accepted_records),
         "acceptance_rate": (
             accepted / (accepted + quarantined) if accepted + quarantined else 0.0,

@@ -22,10 +22,11 @@ from curata.export.neardup import VectorLookup, Vectors, load_vectors, near_dupl
 
 SPLITS = ("train", "validation", "test")
 # With trained CLIP weights a re-encoded or slightly resized copy scores above 0.98 and distinct photos
-# of one scene type mostly below 0.9; 0.95 sits between. Random weights (the demo) score distinct sample
-# houses up to 0.99 and copies above 0.999: 0.995 sits between those.
+# of one scene type mostly below 0.9; 0.95 sits between. Random weights (the demo and tests) tell little
+# apart: measured on sample houses, distinct images score up to 0.9991 (an original and its edit, with
+# the tiny test model) and re-encoded or resized copies 0.9997 or more (ViT-B-32 and the tiny model).
 TRAINED_WEIGHTS_COSINE = 0.95
-RANDOM_WEIGHTS_COSINE = 0.995
+RANDOM_WEIGHTS_COSINE = 0.9995
 IMAGE_KEY = "image"
 
 

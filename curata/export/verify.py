@@ -25,6 +25,8 @@ def export_problems(store: Store, key: str) -> list[str]:
         digest = store.sha256(path)
         if digest != expected["sha256"]:
             problems.append(f"{rel}: sha256 {digest[:12]} != manifest {expected['sha256'][:12]}")
+        if "rows" not in expected:  # a document or a picture of a bundle: its hash is the whole check
+            continue
         try:
             with store.open(path) as handle:
                 rows = pq.ParquetFile(handle).metadata.num_rows

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -105,16 +106,34 @@ def publish_export(
     store: Store, spec: DatasetSpec, plan: Plan, provenance: Provenance, *, now: datetime | None = None
 ) -> ExportResult:
     """Writes a new version, or returns the latest one if its content is the same."""
+    return publish_version(
+        store,
+        spec.name,
+        content_digest(spec, plan),
+        lambda staging, final, digest, at: _write_version(store, spec, plan, provenance, staging, final, digest, at),
+        now=now,
+    )
+
+
+def publish_version(
+    store: Store,
+    dataset: str,
+    digest: str,
+    write: Callable[[str, str, str, datetime], dict],
+    *,
+    now: datetime | None = None,
+) -> ExportResult:
+    """The steps every version takes: reuse when the digest is the latest's, else write into this run's own
+    staging folder (`write(staging, final, digest, now)` returns the manifest) and publish it whole."""
     now = now or datetime.now(UTC)
-    digest = content_digest(spec, plan)
-    latest = latest_version(store, spec.name)
+    latest = latest_version(store, dataset)
     if latest is not None and latest.manifest["content_digest"] == digest:
         return latest
-    remove_stale_staging(store, spec.name, now)
-    staging = f"{dataset_key(spec.name)}/{STAGING}{now:{_STAMP}}-{uuid.uuid4().hex}"
-    final = f"{dataset_key(spec.name)}/v{now:{_STAMP}}-{digest[:12]}"
+    remove_stale_staging(store, dataset, now)
+    staging = f"{dataset_key(dataset)}/{STAGING}{now:{_STAMP}}-{uuid.uuid4().hex}"
+    final = f"{dataset_key(dataset)}/v{now:{_STAMP}}-{digest[:12]}"
     try:
-        manifest = _write_version(store, spec, plan, provenance, staging, final, digest, now)
+        manifest = write(staging, final, digest, now)
     except BaseException:
         store.delete_prefix(staging)
         raise
@@ -123,7 +142,7 @@ def publish_export(
     except OSError as exc:
         store.delete_prefix(staging)
         return _published_by_another_run(store, final, digest, exc)
-    return ExportResult(spec.name, _name(final), final, manifest["rows"], False, manifest)
+    return ExportResult(dataset, _name(final), final, manifest["rows"], False, manifest)
 
 
 def content_digest(spec: DatasetSpec, plan: Plan) -> str:

@@ -5,7 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
+
 from curata.layout import DataRoot
+from curata.library.face_quality import labels_of, score_clustering
+from curata.library.quality import library_quality, record_mismatches
 from curata.warehouse import Warehouse
 
 
@@ -98,6 +102,23 @@ def curation_mismatches(truth_file: Path, warehouse: Warehouse) -> list[str]:
     return problems
 
 
+def library_mismatches(truth_file: Path, warehouse: Warehouse) -> list[str]:
+    """Every library record whose outcome, rule or tags differ from the truth, and every face misplaced."""
+    tables = (warehouse.read_all(t) for t in ("library_images", "library_quarantine", "library_faces"))
+    return record_mismatches(json.loads(truth_file.read_text()), *tables)
+
+
+def library_quality_report(layout: DataRoot, warehouse: Warehouse) -> dict:
+    """Synonym recall and precision, hidden-tag hit rates, and the face clustering's scores on the planted people."""
+    truth = json.loads((layout.ground_truth / "library.json").read_text())
+    report = library_quality(truth, warehouse.read_all("library_images"))
+    assignments = warehouse.read_all("library_face_assignments")
+    face_ids = np.array(sorted(truth["faces"]), dtype=str)
+    people = np.array([truth["faces"][f] for f in face_ids], dtype=str)
+    report["faces"] = score_clustering(labels_of(assignments, face_ids), people).as_dict()
+    return report
+
+
 def all_mismatches(layout: DataRoot, warehouse: Warehouse) -> list[str]:
     """Every record of every input the generator wrote a ground truth for, compared."""
     truth = layout.ground_truth
@@ -105,5 +126,6 @@ def all_mismatches(layout: DataRoot, warehouse: Warehouse) -> list[str]:
         ("sessions.json", ground_truth_mismatches),
         ("projects.json", project_mismatches),
         ("curation.json", curation_mismatches),
+        ("library.json", library_mismatches),
     )
     return [p for name, compare in checks if (truth / name).exists() for p in compare(truth / name, warehouse)]

@@ -5,16 +5,18 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
 
 from curata import rules
+from curata.erasure.people import session_person
+from curata.erasure.tombstones import NO_TOMBSTONES, Tombstones
 from curata.privacy import PseudonymKey
 from curata.quarantine import quarantine_row, quarantine_table
 from curata.rules import Violation
-from curata.sessions.tables import DEFERRED_SESSIONS, VALIDATED_SESSIONS
+from curata.sessions.tables import DEFERRED_SESSIONS, SESSION_PEOPLE, VALIDATED_SESSIONS
 from curata.sessions.validate import DEFAULT_LIMITS, Limits, SessionOutcome, validate_session
 
 SESSION_RECORD = "session_folder"
@@ -25,6 +27,7 @@ class PartitionResult:
     accepted: pa.Table
     quarantined: pa.Table
     deferred: pa.Table
+    people: pa.Table = field(default_factory=SESSION_PEOPLE.empty)  # whose each validated folder is
 
 
 @dataclass(frozen=True)
@@ -54,22 +57,28 @@ def validate_partition(
     data_root: Path,
     key: PseudonymKey,
     accepted_elsewhere: Iterable[AcceptedSession],
+    tombstones: Tombstones = NO_TOMBSTONES,
     limits: Limits = DEFAULT_LIMITS,
     now: float | None = None,
     workers: int = 4,
 ) -> PartitionResult:
-    """Validates `folder_names` against the sessions accepted in other partitions.
+    """Validates `folder_names` against the sessions accepted in other partitions and what was erased.
 
     Threads pay off because hashing, file reads and JPEG decoding release the GIL.
     """
     now = time.time() if now is None else now
 
-    def one(name: str) -> SessionOutcome:
-        return validate_session(sessions_dir / name, data_root=data_root, key=key, now=now, limits=limits)
+    def one(name: str) -> tuple[SessionOutcome, dict | None]:
+        outcome = validate_session(sessions_dir / name, data_root=data_root, key=key, now=now, limits=limits)
+        return outcome, session_person(sessions_dir / name, outcome, partition, key, limits)
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        outcomes = list(pool.map(one, folder_names))
+        validated = list(pool.map(one, folder_names))
+    outcomes = [outcome for outcome, _ in validated]
+    people = [person for _, person in validated if person is not None]
+    _quarantine_erased(outcomes, people, tombstones, sessions_dir, data_root)
     _quarantine_repeats(outcomes, list(accepted_elsewhere), sessions_dir, data_root)
+    status = {o.folder: o.status for o in outcomes}
 
     accepted = [o.accepted for o in outcomes if o.status == "accepted"]
     quarantined = [
@@ -86,7 +95,26 @@ def validate_partition(
         accepted=VALIDATED_SESSIONS.from_rows(accepted),
         quarantined=quarantine_table(quarantined),
         deferred=DEFERRED_SESSIONS.from_rows(deferred),
+        people=SESSION_PEOPLE.from_rows([p | {"outcome": status[p["session_folder"]]} for p in people]),
     )
+
+
+def _quarantine_erased(
+    outcomes: list[SessionOutcome], people: list[dict], tombstones: Tombstones, sessions_dir: Path, data_root: Path
+) -> None:
+    """A session of an erased person, image or folder is refused with its own rule, whatever else is wrong."""
+    if not tombstones:
+        return
+    by_folder = {o.folder: o for o in outcomes}
+    for person in people:
+        hashes = (person["original_sha256"], person["edited_sha256"])
+        request = tombstones.match(person["session_folder"], person["user_pseudonym"], hashes)
+        if request is not None:
+            outcome = by_folder[person["session_folder"]]
+            outcome.accepted = None
+            detail = f"erased by request {request}; the folder came back after it"
+            where = (sessions_dir / outcome.folder).relative_to(data_root).as_posix()
+            outcome.violations.insert(0, Violation(rules.ERASED, where, detail))
 
 
 def _quarantine_repeats(

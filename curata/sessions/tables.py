@@ -83,3 +83,18 @@ TRAINING_LOG_LINES = TableSpec(
 TRAINING_LOG_QUARANTINE = quarantine_spec(
     "training_log_quarantine", "Refused training-log lines; record id `training-log.jsonl:<line>`."
 )
+
+SESSION_PEOPLE = TableSpec(
+    "session_people",
+    "Whose each validated folder is, accepted or quarantined: what an erasure request finds a person's sessions by.",
+    (
+        col("session_folder", pa.string(), "folder name, the record id"),
+        col("partition_date", pa.string(), "day"),
+        col("outcome", pa.string(), "`accepted` or `quarantined`"),
+        col("user_pseudonym", pa.string(), "keyed HMAC of the metadata's email; null if anonymous or unreadable"),
+        col("pseudonym_key_id", pa.string(), "id of the key that made the pseudonym; null without one"),
+        col("original_sha256", pa.string(), "content hash of the original photo; null if it could not be read"),
+        col("edited_sha256", pa.string(), "content hash of the AI result; null if it could not be read"),
+    ),
+    "day",
+)
