@@ -10,12 +10,14 @@ from dagster_aws.s3 import S3Resource
 from assets.archive import archived_days, storage_stats
 from assets.curation import curation_outcomes
 from assets.embeddings import EMBEDDING_CHECKS, STEP_IO, image_embeddings
+from assets.erasure import ERASURE_ASSETS, ERASURE_CHECKS, rotate_pseudonym_key_job
 from assets.exports import EXPORT_ASSETS
 from assets.health import data_health_report
 from assets.jobs import (
     archive_job,
     curation_job,
     embeddings_job,
+    erase_person_job,
     historical_pairs_job,
     ingest_sessions_job,
     library_job,
@@ -73,8 +75,9 @@ def build_definitions(
             archived_days,
             storage_stats,
             *LIBRARY_ASSETS,
+            *ERASURE_ASSETS,
         ],
-        asset_checks=EMBEDDING_CHECKS,
+        asset_checks=[*EMBEDDING_CHECKS, *ERASURE_CHECKS],
         jobs=[
             ingest_sessions_job,
             publish_job,
@@ -86,6 +89,8 @@ def build_definitions(
             library_job,
             archive_job,
             storage_stats_job,
+            erase_person_job,
+            rotate_pseudonym_key_job,
         ],
         sensors=[new_session_folders, new_project_folders, library_changes],
         schedules=[nightly_health_schedule, nightly_archive_schedule, monthly_library_schedule],

@@ -15,9 +15,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from dagster import DagsterInstance, DagsterRunStatus, Definitions, RunsFilter, build_resources
+from dagster import (
+    DagsterInstance,
+    DagsterRunStatus,
+    Definitions,
+    ExecuteInProcessResult,
+    RunsFilter,
+    build_resources,
+)
 
 from assets.partitions import historical_projects
+from curata.erasure.audit import read_audit
+from curata.erasure.keys import check_key
+from curata.erasure.requests import ErasureRequest, new_request
 from curata.layout import DataRoot
 from curata.projects.discovery import list_projects
 from curata.projects.scan import project_dirs
@@ -205,3 +215,57 @@ def _tree_digest(*folders: Path) -> str:
                     continue
                 entries.append(f"{path}:{info.st_size}:{info.st_mtime_ns}")
     return _digest(entries)
+
+
+# -- `curata forget` and `curata rotate-key`: the request is made here, the work is done by a job ---------------
+ERASE_JOB, ROTATE_JOB = "erase_person", "rotate_pseudonym_key"
+
+
+def request_erasure(
+    defs: Definitions, email: str | None, pseudonym: str | None, session_id: str | None
+) -> ErasureRequest:
+    """Records the request (the email becomes its pseudonym here, in memory) and returns it."""
+    with resolved(defs, "curata") as (curata,):
+        key = curata.key
+        check_key(curata.store, key)  # a request made with another key would find nobody
+        return new_request(
+            curata.store,
+            pseudonym=key.pseudonymize(email) if email else pseudonym,
+            key_id=key.key_id,
+            session_ids=(session_id,) if session_id else (),
+        )
+
+
+def run_erasure(defs: Definitions, instance: DagsterInstance, request_id: str) -> tuple[dict | None, str]:
+    """(the request's audit entry, "") once done; (None, why) when the run failed: the request stays pending."""
+    config = {"ops": {"erasure_audit": {"config": {"request_id": request_id}}}}
+    result = defs.resolve_job_def(ERASE_JOB).execute_in_process(
+        instance=instance, run_config=config | QUIET, raise_on_error=False
+    )
+    if not result.success:
+        return None, failure_message(result)
+    return read_audit(output_store(defs), request_id), ""
+
+
+def run_rotation(defs: Definitions, instance: DagsterInstance, new_key_env: str) -> tuple[dict | None, str]:
+    """(the rotation's summary, "") once every pseudonym is re-keyed; (None, why) when the run failed."""
+    config = {"ops": {"rotate_key_everywhere": {"config": {"new_key_env": new_key_env}}}}
+    result = defs.resolve_job_def(ROTATE_JOB).execute_in_process(
+        instance=instance, run_config=config | QUIET, raise_on_error=False
+    )
+    if not result.success:
+        return None, failure_message(result)
+    return result.output_for_node("rotate_key_everywhere"), ""
+
+
+def failure_message(result: ExecuteInProcessResult) -> str:
+    """Why a run failed, in the words of the error that started it (not Dagster's wrapper around it)."""
+    causes = []
+    for event in result.get_step_failure_events():
+        error = event.step_failure_data.error
+        while error is not None and error.cause is not None:
+            error = error.cause
+        if error is not None:
+            causes.append(error.message.strip())
+    checks = [f"check {e.check_name} failed" for e in result.get_asset_check_evaluations() if not e.passed]
+    return "; ".join(causes + checks) or "the run failed"

@@ -7,7 +7,6 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSpec,
     AssetExecutionContext,
-    AssetOut,
     MaterializeResult,
     MetadataValue,
     Output,
@@ -17,8 +16,8 @@ from dagster import (
 
 from assets.checks import problems_check
 from assets.partitions import session_days
+from assets.policies import IO_RETRY, described, table_out
 from curata.archive import (
-    ARCHIVE_INVENTORY,
     DayOutcome,
     archive_day,
     inventory_entries,
@@ -41,7 +40,8 @@ ALL_IN_BUCKET = "every_archive_in_bucket"
     name="archived_days",
     partitions_def=session_days,
     group_name=GROUP,
-    outs={"archive_inventory": AssetOut(kinds={"s3", "parquet"}, description=ARCHIVE_INVENTORY.description)},
+    outs={"archive_inventory": table_out("archive_inventory", "archive", frozenset({"s3", "parquet"}))},
+    retry_policy=IO_RETRY,
     check_specs=[
         AssetCheckSpec(
             DAY_IN_BUCKET,
@@ -91,7 +91,8 @@ def outcome_metadata(outcome: DayOutcome) -> dict:
 # What each tier holds and costs a month, and what to do next: the collection service's storage stats.
 @asset(
     group_name=GROUP,
-    kinds={"s3", "python"},
+    retry_policy=IO_RETRY,
+    **described("report", {"s3", "python"}),
     check_specs=[
         AssetCheckSpec(
             ALL_IN_BUCKET,

@@ -3,10 +3,11 @@
 from collections.abc import Iterator
 
 import pyarrow as pa
-from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, AssetOut, Output, multi_asset
+from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, Output, multi_asset
 
 from assets.checks import actionable_check, actionable_spec, problems_check
 from assets.pictures import crop_pictures, pair_pictures
+from assets.policies import table_out
 from curata.curation.checks import crop_problems, path_format_problems
 from curata.curation.logs import CROP_LOG, SELECTION_LOG, record_ids, validate_log
 from curata.curation.paths import PathResolver
@@ -18,11 +19,9 @@ from resources import CurataSettings
 @multi_asset(
     group_name="curation",
     outs={
-        "validated_selections": AssetOut(kinds={"parquet"}, description="Chosen vs rejected images, paths normalised."),
-        "validated_crops": AssetOut(
-            kinds={"parquet"}, description="Crops in pixels and in [0, 1]; (0, 0) sizes recovered."
-        ),
-        "curation_quarantine": AssetOut(kinds={"parquet"}, description="Refused log rows: rule, line, detail, hint."),
+        "validated_selections": table_out("validated_selections", "validated"),
+        "validated_crops": table_out("validated_crops", "validated"),
+        "curation_quarantine": table_out("curation_quarantine", "quarantine"),
     },
     check_specs=[
         AssetCheckSpec(

@@ -22,6 +22,7 @@ from dagster import (
     op,
 )
 
+from assets.policies import IO_RETRY, described
 from curata.embeddings.checks import embedding_catalog, orphan_embeddings, vector_problems
 from curata.embeddings.tables import FAILED, MISSING
 from curata.embeddings.wanted import WantedImage, wanted_images
@@ -70,7 +71,7 @@ def plan_embedding_chunks(
     yield Output(wanted, output_name="wanted")
 
 
-@op(out=Out(io_manager_key=STEP_IO))
+@op(out=Out(io_manager_key=STEP_IO), retry_policy=IO_RETRY)
 def embed_chunk(context: OpExecutionContext, curata: CurataSettings, clip: ClipModel, chunk: list[WantedImage]) -> dict:
     """Embeds one chunk; shards are written as it goes, so a killed step loses at most one shard's work."""
     from curata.embeddings.compute import embed_images  # torch loads only in steps that embed
@@ -112,7 +113,7 @@ def catalog_embeddings(
 
 @graph_asset(
     group_name="embeddings",
-    kinds={"pytorch", "parquet"},
+    **described("derived", {"pytorch", "parquet"}),
 )
 def image_embeddings(validated_sessions, validated_selections, validated_crops, historical_pairs):
     """Embeds only images not yet embedded with this model fingerprint; a failure is recorded once."""

@@ -15,6 +15,7 @@ from dagster import (
 
 from assets.checks import problems_check
 from assets.health import data_health_report
+from assets.policies import IO_RETRY, described
 from curata.catalog import spec_of
 from curata.export.crop_boxes import export_crop_boxes
 from curata.export.edit_triplets import export_edit_triplets
@@ -111,7 +112,8 @@ def _refused(quarantine: pa.Table, keep: Callable[[dict], bool] = lambda row: Tr
 @asset(
     group_name=GROUP,
     deps=[data_health_report],  # its blocking check stops the export while any partition fails
-    kinds={"parquet", "huggingface"},
+    retry_policy=IO_RETRY,
+    **described("export", {"parquet", "huggingface"}),
     check_specs=export_checks("edit_triplets"),
 )
 def edit_triplets(
@@ -145,7 +147,8 @@ def _or_empty(table: pa.Table | None, name: str) -> pa.Table:
 # Pick-a-Pic v2's layout: what diffusers' train_diffusion_dpo.py reads unchanged.
 @asset(
     group_name=GROUP,
-    kinds={"parquet", "huggingface"},
+    retry_policy=IO_RETRY,
+    **described("export", {"parquet", "huggingface"}),
     check_specs=export_checks("preference_pairs"),
     ins={name: AssetIn(metadata={ALLOW_MISSING: True}) for name in ("validated_selections", "curation_quarantine")},
 )
@@ -178,7 +181,12 @@ def preference_pairs(
 
 
 # Crops people drew, as an object-detection dataset (Hugging Face `objects`, COCO boxes).
-@asset(group_name=GROUP, kinds={"parquet", "huggingface"}, check_specs=export_checks("crop_boxes"))
+@asset(
+    group_name=GROUP,
+    retry_policy=IO_RETRY,
+    check_specs=export_checks("crop_boxes"),
+    **described("export", {"parquet", "huggingface"}),
+)
 def crop_boxes(
     context: AssetExecutionContext,
     curata: CurataSettings,

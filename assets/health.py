@@ -5,7 +5,9 @@ from dagster import AssetCheckSpec, AssetExecutionContext, AssetIn, MaterializeR
 
 from assets.checks import problems_check
 from assets.pictures import health_pictures
+from assets.policies import described
 from curata.catalog import spec_of
+from curata.erasure.requests import erasure_health
 from curata.health import (
     SessionTables,
     blocking_errors,
@@ -31,7 +33,7 @@ Days = dict[str, pa.Table]
 
 @asset(
     group_name="health",
-    kinds={"python"},
+    **described("report", {"python"}),
     ins={
         name: AssetIn(metadata=OPTIONAL)
         for name in (
@@ -92,7 +94,7 @@ def data_health_report(
     never = sorted(name for name, table in optional.items() if table is None)
     t = {name: spec_of(name).empty() if table is None else table for name, table in optional.items()}
     layout = curata.layout
-    on_disk = [f.name for f in list_session_folders(layout.sessions)] if layout.sessions.is_dir() else []
+    on_disk = list_session_folders(layout.sessions) if layout.sessions.is_dir() else []
     report = new_report(
         missing_inputs=layout.missing_inputs(),
         never_materialized=never,
@@ -104,6 +106,7 @@ def data_health_report(
         curation=curation_health(t["validated_selections"], t["validated_crops"], t["curation_quarantine"]),
         embeddings=embedding_health(t["image_embeddings"]),
         library=library_health(t["library_images"], t["library_quarantine"]),
+        erasure=erasure_health(curata.store),
     )
     json_key, text_key = write_report(curata.store, report)
     context.log.info(render_text(report))

@@ -1,32 +1,75 @@
-"""Jobs: what the sensor, the schedule and the demo launch."""
+"""Jobs: what the sensors, the schedules and `curata run` launch.
+
+Every job runs its steps with `pipeline_executor` (multiprocess by default; in-process or a Dask
+cluster through run config). Partitioned jobs are kept from writing one partition twice at once by
+the run queue's limit on `dagster/partition`; unpartitioned jobs carry a `curata/writes-<tables>`
+tag per group of shared tables they rewrite, each limited to one run at a time (deploy/postgres/dagster.yaml).
+"""
 
 from dagster import AssetSelection, define_asset_job
 
+from assets.executors import pipeline_executor
 from assets.library import LIBRARY_SELECTION
 
-ingest_sessions_job = define_asset_job(
+WRITES_REPORTS = {"curata/writes-reports": "1"}  # training-log audit, health report, edit triplets
+WRITES_CURATION = {"curata/writes-curation": "1"}  # validated selections and crops
+WRITES_EMBEDDINGS = {"curata/writes-embeddings": "1"}  # the embedding store, and the exports that read it
+WRITES_LIBRARY = {"curata/writes-library": "1"}  # the library's tables, clusters and export
+
+
+def job(name: str, assets: list[str], description: str, writes: dict[str, str] | None = None):
+    """An asset job on the pipeline's executor, tagged with the shared tables it rewrites."""
+    return define_asset_job(
+        name,
+        selection=AssetSelection.assets(*assets),
+        description=description,
+        executor_def=pipeline_executor,
+        run_tags=writes,
+    )
+
+
+ingest_sessions_job = job(
     "ingest_sessions",
-    selection=AssetSelection.assets("raw_sessions", "validated_sessions", "session_quarantine", "deferred_sessions"),
-    description="List and validate one day of session folders.",
+    ["raw_sessions", "validated_sessions", "session_quarantine", "deferred_sessions", "session_people"],
+    "List and validate one day of session folders.",
 )
-
-publish_job = define_asset_job(
+historical_pairs_job = job(
+    "historical_pairs",
+    ["historical_groups", "historical_pairs", "project_quarantine", "project_stats"],
+    "Mine one finished project's chosen-versus-rejected pairs; backfill it over every project.",
+)
+archive_job = job(
+    "archive_old_days",
+    ["archive_inventory"],
+    "Pack one day past the retention, verify it in the cold bucket, then remove its folders.",
+)
+curation_job = job(
+    "validate_curation_logs",
+    ["validated_selections", "validated_crops", "curation_quarantine"],
+    "Validate the selection and crop logs: accept, recover (0, 0) sizes, or quarantine each row.",
+    WRITES_CURATION,
+)
+embeddings_job = job(
+    "embed_images",
+    ["image_embeddings"],
+    "Embed every referenced image not yet embedded, in parallel chunks; compact the store.",
+    WRITES_EMBEDDINGS,
+)
+publish_job = job(
     "publish_datasets",
-    selection=AssetSelection.assets(
-        "training_log_lines", "training_log_quarantine", "data_health_report", "image_embeddings", "edit_triplets"
-    ),
-    description="Audit the training log, write the health report, embed what is new, publish the edit triplets.",
+    ["training_log_lines", "training_log_quarantine", "data_health_report", "image_embeddings", "edit_triplets"],
+    "Audit the training log, write the health report, embed what is new, publish the edit triplets.",
+    WRITES_REPORTS | WRITES_EMBEDDINGS,
 )
-
-publish_curation_job = define_asset_job(
+publish_curation_job = job(
     "publish_curation_datasets",
-    selection=AssetSelection.assets("image_embeddings", "preference_pairs", "crop_boxes"),
-    description="Publish the preference pairs (projects and selection logs) and the crop boxes (crop log).",
+    ["image_embeddings", "preference_pairs", "crop_boxes"],
+    "Publish the preference pairs (projects and selection logs) and the crop boxes (crop log).",
+    WRITES_EMBEDDINGS,
 )
-
-nightly_health_job = define_asset_job(
+nightly_health_job = job(
     "nightly_health",
-    selection=AssetSelection.assets(
+    [
         "training_log_lines",
         "training_log_quarantine",
         "validated_selections",
@@ -34,42 +77,22 @@ nightly_health_job = define_asset_job(
         "curation_quarantine",
         "image_embeddings",
         "data_health_report",
-    ),
-    description="Re-check every stored partition, embed what is missing, write the health summary.",
+        "person_index",
+        "image_index",
+    ],
+    "Re-check every stored partition, embed what is missing, write the health summary, refresh the person index.",
+    WRITES_REPORTS | WRITES_CURATION | WRITES_EMBEDDINGS,
 )
-
-historical_pairs_job = define_asset_job(
-    "historical_pairs",
-    selection=AssetSelection.assets("historical_groups", "historical_pairs", "project_quarantine", "project_stats"),
-    description="Mine one finished project's chosen-versus-rejected pairs; backfill it over every project.",
-)
-
-curation_job = define_asset_job(
-    "validate_curation_logs",
-    selection=AssetSelection.assets("validated_selections", "validated_crops", "curation_quarantine"),
-    description="Validate the selection and crop logs: accept, recover (0, 0) sizes, or quarantine each row.",
-)
-
-archive_job = define_asset_job(
-    "archive_old_days",
-    selection=AssetSelection.assets("archive_inventory"),
-    description="Pack one day past the retention, verify it in the cold bucket, then remove its folders.",
-)
-
-storage_stats_job = define_asset_job(
-    "measure_storage",
-    selection=AssetSelection.assets("storage_stats"),
-    description="Records, bytes and monthly cost per tier, with recommendations.",
-)
-
-library_job = define_asset_job(
+library_job = job(
     "analyse_library",
-    selection=AssetSelection.assets(*LIBRARY_SELECTION),
-    description="Read the photo library, run its pattern analyses and face clustering, publish them.",
+    LIBRARY_SELECTION,
+    "Read the photo library, run its pattern analyses and face clustering, publish them.",
+    WRITES_LIBRARY,
 )
-
-embeddings_job = define_asset_job(
-    "embed_images",
-    selection=AssetSelection.assets("image_embeddings"),
-    description="Embed every referenced image not yet embedded, in parallel chunks; compact the store.",
+storage_stats_job = job("measure_storage", ["storage_stats"], "Records, bytes and monthly cost per tier, with advice.")
+erase_person_job = job(
+    "erase_person",
+    ["erasure_audit"],
+    "Carry out one erasure request (its id in the run config) in every tier, then prove nothing erased is left.",
+    WRITES_REPORTS | WRITES_CURATION | WRITES_EMBEDDINGS,
 )

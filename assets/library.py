@@ -18,7 +18,7 @@ from dagster import (
 
 from assets.checks import actionable_check, actionable_spec, problems_check, reconciliation_check
 from assets.pictures import picture
-from curata.catalog import spec_of
+from assets.policies import IO_RETRY, described, table_out
 from curata.export.bundle import publish_bundle
 from curata.export.verify import export_problems
 from curata.export.versioned import Provenance
@@ -49,7 +49,7 @@ FACE_TABLES = ("library_face_assignments", "library_face_clusters")
 
 
 def _out(table: str) -> AssetOut:
-    return AssetOut(kinds={"parquet"}, description=spec_of(table).description)
+    return table_out(table, "library")
 
 
 @multi_asset(
@@ -170,7 +170,8 @@ def contact_sheets(clusters: list[dict], faces: pa.Table, images: pa.Table, root
 
 @asset(
     group_name=GROUP,
-    kinds={"json", "parquet"},
+    retry_policy=IO_RETRY,
+    **described("export", {"json", "parquet"}),
     check_specs=[
         AssetCheckSpec(
             "export_matches_manifest", asset=EXPORT, blocking=True, description="files and sha256 as the manifest says"

@@ -6,7 +6,6 @@ from dagster import (
     AssetCheckResult,
     AssetCheckSpec,
     AssetExecutionContext,
-    AssetOut,
     BackfillPolicy,
     Output,
     multi_asset,
@@ -15,6 +14,7 @@ from dagster import (
 from assets.checks import actionable_check, actionable_spec, problems_check, reconciliation_check
 from assets.partitions import historical_projects
 from assets.pictures import pair_pictures, quarantine_pictures
+from assets.policies import table_out
 from curata.layout import DataRootError
 from curata.projects.checks import anomaly_rate_in_band, pair_problems
 from curata.projects.discovery import project_entries
@@ -33,14 +33,10 @@ GROUP = "historical_projects"
     # One run per project: a project's failure or re-run never touches another project's output.
     backfill_policy=BackfillPolicy.multi_run(1),
     outs={
-        "historical_groups": AssetOut(
-            kinds={"parquet"}, description="Every stage group: chosen, none kept, or quarantined."
-        ),
-        "historical_pairs": AssetOut(kinds={"parquet"}, description="One row per chosen-versus-rejected pair."),
-        "project_quarantine": AssetOut(
-            kinds={"parquet"}, description="Stray files, two-winner groups, orphan winners."
-        ),
-        "project_stats": AssetOut(kinds={"parquet"}, description="Groups, pairs, anomalies and anomaly rate."),
+        "historical_groups": table_out("historical_groups", "validated"),
+        "historical_pairs": table_out("historical_pairs", "validated"),
+        "project_quarantine": table_out("project_quarantine", "quarantine"),
+        "project_stats": table_out("project_stats", "report"),
     },
     check_specs=[
         AssetCheckSpec(

@@ -3,31 +3,35 @@
 from collections.abc import Iterator
 
 import pyarrow as pa
-from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, AssetOut, Output, asset, multi_asset
+from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, Output, asset, multi_asset
 
 from assets.checks import actionable_check, actionable_spec, problems_check, reconciliation_check
 from assets.partitions import session_days
 from assets.pictures import quarantine_pictures
+from assets.policies import described, table_out
 from curata.archive import refuse_if_archived
+from curata.erasure.keys import check_key
+from curata.erasure.tombstones import Tombstones
 from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
 from curata.sessions.batch import AcceptedSession, validate_partition
 from curata.sessions.checks import accepted_session_problems
 from curata.sessions.inventory import list_session_folders
-from curata.sessions.tables import RAW_SESSIONS
+from curata.sessions.tables import RAW_SESSIONS, SESSION_PEOPLE
 from resources import CurataSettings
 
 GROUP = "sessions"
 
 
-@asset(partitions_def=session_days, group_name=GROUP, kinds={"python", "parquet"})
+@asset(partitions_def=session_days, group_name=GROUP, **described("raw", {"python", "parquet"}))
 def raw_sessions(context: AssetExecutionContext, curata: CurataSettings) -> Output[pa.Table]:
     """Every session folder whose day is this partition, as found on disk: the input records."""
     context.log.info(f"pseudonyms keyed by {curata.key.key_id}")  # an unusable key fails here, before any write
     sessions = curata.layout.require("sessions")
     day = context.partition_key
+    check_key(curata.store, curata.key)  # a changed key without a declared rotation is refused before any write
     refuse_if_archived(curata.store, day)  # its folders left the data root: listing it now would wipe its rows
-    folders = [f for f in list_session_folders(sessions) if f.partition_date == day]
+    folders = list_session_folders(sessions, day=day)  # stats only this day's folders
     table = RAW_SESSIONS.from_rows([f.__dict__ | {"session_folder": f.name} for f in folders])
     return Output(table, metadata={"folders": len(folders)})
 
@@ -36,11 +40,10 @@ def raw_sessions(context: AssetExecutionContext, curata: CurataSettings) -> Outp
     partitions_def=session_days,
     group_name=GROUP,
     outs={
-        "validated_sessions": AssetOut(kinds={"parquet"}, description="Sessions that passed every rule."),
-        "session_quarantine": AssetOut(
-            kinds={"parquet"}, description="One row per refused folder: rule, file, detail, hint."
-        ),
-        "deferred_sessions": AssetOut(kinds={"parquet"}, description="Folders still being written; retried later."),
+        "validated_sessions": table_out("validated_sessions", "validated"),
+        "session_quarantine": table_out("session_quarantine", "quarantine"),
+        "deferred_sessions": table_out("deferred_sessions", "validated"),
+        "session_people": table_out(SESSION_PEOPLE.name, "validated"),
     },
     check_specs=[
         AssetCheckSpec(
@@ -69,6 +72,7 @@ def validated_session_outcomes(
         data_root=curata.layout.root,
         key=curata.key,
         accepted_elsewhere=accepted_in_other_days(curata, day),
+        tombstones=Tombstones.load(curata.warehouse),  # an erased person's data is refused if it comes back
         limits=curata.limits,
         workers=curata.workers,
     )
@@ -84,6 +88,7 @@ def validated_session_outcomes(
         },
     )
     yield Output(result.deferred, output_name="deferred_sessions", metadata={"deferred": result.deferred.num_rows})
+    yield Output(result.people, output_name="session_people", metadata={"folders": result.people.num_rows})
     yield from session_partition_checks(raw_sessions, result.accepted, result.quarantined, result.deferred)
 
 

@@ -3,9 +3,10 @@
 from collections.abc import Iterator
 
 import pyarrow as pa
-from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, AssetOut, Output, multi_asset
+from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, Output, multi_asset
 
 from assets.checks import reconciliation_check
+from assets.policies import table_out
 from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
 from curata.sessions.naming import iso_stamp
@@ -18,12 +19,8 @@ STATUSES = ("consistent", "pending", "quarantined")
 @multi_asset(
     group_name="sessions",
     outs={
-        "training_log_lines": AssetOut(
-            kinds={"parquet"}, description="Status of every log line: consistent, pending or quarantined."
-        ),
-        "training_log_quarantine": AssetOut(
-            kinds={"parquet"}, description="Log lines refused, with rule, line, detail and hint."
-        ),
+        "training_log_lines": table_out("training_log_lines", "validated"),
+        "training_log_quarantine": table_out("training_log_quarantine", "quarantine"),
     },
     check_specs=[
         AssetCheckSpec(

@@ -5,12 +5,14 @@ from __future__ import annotations
 from curata.archive.tables import ARCHIVE_INVENTORY
 from curata.curation.tables import CURATION_QUARANTINE, VALIDATED_CROPS, VALIDATED_SELECTIONS
 from curata.embeddings.tables import IMAGE_EMBEDDINGS
+from curata.erasure.tables import ERASURE_TOMBSTONES, IMAGE_INDEX, PERSON_INDEX
 from curata.library.face_tables import FACE_CLUSTER_ASSIGNMENTS, FACE_CLUSTERS
 from curata.library.tables import LIBRARY_TABLES
 from curata.projects.tables import HISTORICAL_GROUPS, HISTORICAL_PAIRS, PROJECT_QUARANTINE, PROJECT_STATS
 from curata.sessions.tables import (
     DEFERRED_SESSIONS,
     RAW_SESSIONS,
+    SESSION_PEOPLE,
     SESSION_QUARANTINE,
     TRAINING_LOG_LINES,
     TRAINING_LOG_QUARANTINE,
@@ -23,6 +25,7 @@ SPECS: tuple[TableSpec, ...] = (
     VALIDATED_SESSIONS,
     SESSION_QUARANTINE,
     DEFERRED_SESSIONS,
+    SESSION_PEOPLE,
     TRAINING_LOG_LINES,
     TRAINING_LOG_QUARANTINE,
     VALIDATED_SELECTIONS,
@@ -34,6 +37,9 @@ SPECS: tuple[TableSpec, ...] = (
     PROJECT_QUARANTINE,
     IMAGE_EMBEDDINGS,
     ARCHIVE_INVENTORY,
+    ERASURE_TOMBSTONES,
+    PERSON_INDEX,
+    IMAGE_INDEX,
     *LIBRARY_TABLES,
     FACE_CLUSTER_ASSIGNMENTS,
     FACE_CLUSTERS,

@@ -225,6 +225,66 @@ def restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def forget(args: argparse.Namespace) -> int:
+    """Erases one person (by email, pseudonym or session id) from every tier; the email is never written."""
+    from curata.privacy import is_email
+
+    email = sys.stdin.readline().strip() if args.email == "-" else args.email
+    if email is not None and not is_email(email):
+        print("curata forget: --email needs an address (for an anonymous session use --session-id)", file=sys.stderr)
+        return 2
+    root = Path(args.root).resolve()
+    _, runner = prepare_environment(root)
+    from dagster import DagsterInstance
+
+    from curata.erasure.requests import BadRequest
+    from curata.privacy import PseudonymKeyError
+
+    defs = runner.build_definitions_for(root)
+    try:
+        request_id = args.resume or runner.request_erasure(defs, email, args.pseudonym, args.session_id).id
+    except (BadRequest, PseudonymKeyError) as exc:
+        print(f"curata forget: {exc}", file=sys.stderr)
+        return 2
+    print(f"erasure request {request_id}")
+    with DagsterInstance.get() as instance:
+        entry, why = runner.run_erasure(defs, instance, request_id)
+    if entry is None:
+        print(
+            f"curata forget: {why}; the request stays pending: `curata forget --resume {request_id}`", file=sys.stderr
+        )
+        return 1
+    found = entry["found"]
+    if found["nothing_found"]:
+        print("no data found for this person: nothing to remove; a tombstone refuses their data from now on")
+    else:
+        print(f"erased {len(found['sessions'])} session(s) over {len(found['days'])} day(s) from every tier")
+    return 0
+
+
+def rotate_key(args: argparse.Namespace) -> int:
+    """Re-keys every pseudonym to the key held by the environment variable named; it then becomes the key."""
+    if not os.environ.get(args.new_key_env):
+        print(f"curata rotate-key: {args.new_key_env} is not set; it must hold the new key", file=sys.stderr)
+        return 2
+    from_file = not os.environ.get(PSEUDONYM_KEY_ENV)
+    home, runner = prepare_environment(Path(args.root).resolve())
+    from dagster import DagsterInstance
+
+    with DagsterInstance.get() as instance:
+        summary, why = runner.run_rotation(
+            runner.build_definitions_for(Path(args.root).resolve()), instance, args.new_key_env
+        )
+    if summary is None:
+        print(f"curata rotate-key: {why}; run the same command again to finish the rotation", file=sys.stderr)
+        return 1
+    if from_file:
+        (home / "pseudonym.key").write_text(os.environ[args.new_key_env])  # the local key file follows the rotation
+    print(f"pseudonyms re-keyed from {summary['from']} to {summary['to']} ({summary.get('people', 0)} people)")
+    print(f"set {PSEUDONYM_KEY_ENV} to the new key from now on; runs with the old key are refused")
+    return 0
+
+
 def ui(args: argparse.Namespace) -> int:
     project = code_location()
     prepare_environment(Path(args.root).resolve())
@@ -266,6 +326,16 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("restore", help="bring an archived day's session folders back from the cold tier")
     p.add_argument("day", help="YYYY-MM-DD")
     p.set_defaults(func=restore)
+    p = sub.add_parser("forget", help="erase one person's data from every tier (deletion on request)")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--email", help="their address; `-` reads it from standard input (kept out of shell history)")
+    who.add_argument("--pseudonym", help="their pseudonym, as the tables show it")
+    who.add_argument("--session-id", help="one session folder (an anonymous session)")
+    who.add_argument("--resume", metavar="REQUEST_ID", help="finish a request whose run was stopped")
+    p.set_defaults(func=forget)
+    p = sub.add_parser("rotate-key", help="re-key every pseudonym to a new key, resumably")
+    p.add_argument("--new-key-env", required=True, help="name of the environment variable holding the new key")
+    p.set_defaults(func=rotate_key)
     p = sub.add_parser("ui", help="open the Dagster UI on 127.0.0.1 with sensors and schedules running")
     p.add_argument("--port", type=int, default=3000)
     p.set_defaults(func=ui)

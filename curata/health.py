@@ -13,6 +13,8 @@ import pyarrow as pa
 from curata.layout import REPORTS
 from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
+from curata.sessions.arrivals import changed_since_ingested
+from curata.sessions.inventory import RawSessionFolder
 from curata.storage import Store
 
 SHOWN = 50
@@ -29,13 +31,14 @@ class SessionTables:
     deferred: Partitions
 
 
-def session_health(tables: SessionTables, folders_on_disk: Iterable[str]) -> dict:
-    """Recomputes, from the stored tables alone, what the per-run checks asserted; and what is not ingested."""
+def session_health(tables: SessionTables, folders_on_disk: Iterable[RawSessionFolder]) -> dict:
+    """Recomputes, from the stored tables alone, what the per-run checks asserted; and what is not ingested,
+    or changed after its day was ingested (the sensor does not look at a folder again once it settled)."""
     failing: dict[str, str] = {}
-    ingested: set[str] = set()
+    ingested: dict[str, float] = {}
     for day, raw in sorted(tables.raw.items()):
         names = raw.column("session_folder").to_pylist()
-        ingested.update(names)
+        ingested.update(zip(names, raw.column("newest_mtime").to_pylist(), strict=True))
         if not all(day in t for t in (tables.accepted, tables.quarantined, tables.deferred)):
             failing[day] = "raw folders listed but the partition was never validated"
             continue
@@ -52,7 +55,9 @@ def session_health(tables: SessionTables, folders_on_disk: Iterable[str]) -> dic
     accepted = [r for t in tables.accepted.values() for r in t.select(_REPEAT_COLUMNS).to_pylist()]
     quarantine = [r for t in tables.quarantined.values() for r in t.to_pylist()]
     deferred = [r for t in tables.deferred.values() for r in t.to_pylist()]
-    not_ingested = sorted(set(folders_on_disk) - ingested)
+    on_disk = list(folders_on_disk)
+    not_ingested = sorted({f.name for f in on_disk} - ingested.keys())
+    changed = changed_since_ingested(on_disk, ingested)
     return {
         "folders": sum(t.num_rows for t in tables.raw.values()),
         "accepted": len(accepted),
@@ -65,6 +70,8 @@ def session_health(tables: SessionTables, folders_on_disk: Iterable[str]) -> dic
         "repeated_across_partitions": repeats_across_partitions(accepted),
         "folders_not_ingested": not_ingested[:SHOWN],
         "folders_not_ingested_count": len(not_ingested),
+        "folders_changed_since_ingest": changed[:SHOWN],
+        "folders_changed_since_ingest_count": len(changed),
     }
 
 
@@ -166,10 +173,14 @@ def blocking_errors(report: dict) -> list[str]:
 def ingest_gaps(report: dict) -> list[str]:
     """Folders on disk that no run has listed yet (the sensor's work; a warning, not a block)."""
     s = report["sessions"]
-    if not s["folders_not_ingested_count"]:
-        return []
-    shown = ", ".join(s["folders_not_ingested"][:5])
-    return [f"{s['folders_not_ingested_count']} folders on disk never ingested: {shown}"]
+    gaps = []
+    if s["folders_not_ingested_count"]:
+        shown = ", ".join(s["folders_not_ingested"][:5])
+        gaps.append(f"{s['folders_not_ingested_count']} folders on disk never ingested: {shown}")
+    if s["folders_changed_since_ingest_count"]:
+        shown = ", ".join(s["folders_changed_since_ingest"][:5])
+        gaps.append(f"{s['folders_changed_since_ingest_count']} folders changed after their day was ingested: {shown}")
+    return gaps
 
 
 def errors_of(report: dict) -> list[str]:
@@ -193,6 +204,9 @@ def warnings_of(report: dict) -> list[str]:
         warnings.append(f"{embeddings['failed']} images could not be embedded (embedding.failed): {shown}")
     if s["deferred"]:
         warnings.append(f"{s['deferred']} folders deferred: {'; '.join(s['deferred_folders'][:5])}")
+    pending = (report.get("erasure") or {}).get("pending", [])
+    if pending:
+        warnings.append(f"{len(pending)} erasure request(s) pending, run them again: {', '.join(pending[:5])}")
     warnings += [f"{name} was never materialized: its section counts nothing" for name in report["never_materialized"]]
     return warnings
 
@@ -220,6 +234,9 @@ def render_text(report: dict) -> str:
             f"{log_name}: {c['rows']} rows -> {c['accepted']} accepted ({c['recovered']} with sizes recovered from the "
             f"image file), {c['quarantined']} quarantined"
         )
+    erasure = report.get("erasure")
+    if erasure:
+        lines.append(f"Erasure requests: {erasure['completed']} completed, {len(erasure['pending'])} pending")
     warnings, errors = warnings_of(report), errors_of(report)
     lines += ["", "WARNINGS:" if warnings else "WARNINGS: none", *(f"   - {w}" for w in warnings)]
     lines += ["", "ERRORS:" if errors else "ERRORS: none", *(f"   - {e}" for e in errors)]

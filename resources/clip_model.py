@@ -40,6 +40,7 @@ class ClipModel(ConfigurableResource):
     def near_duplicate_cosine(self) -> float:
         """From which cosine two of this model's vectors count as one image (curata/export/splits.py says why)."""
         return TRAINED_WEIGHTS_COSINE if self.pretrained else RANDOM_WEIGHTS_COSINE
+
     @property
     def spec(self) -> ModelSpec:
         return ModelSpec(

@@ -31,4 +31,3 @@ S3_ENV = {
 def s3_from_env() -> S3Resource:
     """An S3 resource whose every set variable is an EnvVar; unset ones fall back to boto3's own lookup."""
     return S3Resource(**{field: EnvVar(var) for field, var in S3_ENV.items() if os.environ.get(var)})
-

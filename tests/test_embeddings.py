@@ -2,6 +2,8 @@
 
 import hashlib
 import json
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -145,3 +147,38 @@ def test_reduced_size_jpeg_decoding_is_faithful_to_the_model_input(tmp_path, mod
         reduced.append(model.preprocess(small))
     a, b = model.encode(torch.stack(full)), model.encode(torch.stack(reduced))
     assert float((a * b).sum(-1).min()) > 0.99
+
+
+def test_two_writers_on_overlapping_work_lose_nothing_and_leave_each_hash_once(tmp_path, model):
+    """Two processes embed overlapping sets at once (as two runs can); after compaction every hash is there once."""
+    wanted = write_images(tmp_path, 40)
+    first, second = wanted[:30], wanted[10:]
+    for name, part in (("a.json", first), ("b.json", second)):
+        (tmp_path / name).write_text(json.dumps([w.__dict__ for w in part]))
+    command = [sys.executable, "-m", "curata.embeddings.run", "--data-root", str(tmp_path), "--architecture"]
+    command += [TINY.architecture, "--batch-size", str(TINY.batch_size), "--wanted"]
+    writers = [subprocess.Popen([*command, str(tmp_path / n)], stderr=subprocess.PIPE) for n in ("a.json", "b.json")]
+    assert all(w.wait(timeout=300) == 0 for w in writers), [w.stderr.read() for w in writers]
+    store = EmbeddingStore(Store.at(tmp_path))
+    stored = store.read(model.fingerprint, ["sha256"]).column("sha256").to_pylist()
+    assert set(stored) == {w.sha256 for w in wanted}  # nothing lost
+    store.compact(model.fingerprint)
+    stored = store.read(model.fingerprint, ["sha256"]).column("sha256").to_pylist()
+    assert sorted(stored) == sorted({w.sha256 for w in wanted})  # each hash once
+    assert vector_problems(store, model.fingerprint, model.dim) == []
+
+
+def test_compaction_keeps_the_first_shard_of_a_repeated_hash_and_loses_nothing(tmp_path, model):
+    wanted = write_images(tmp_path, 6)
+    store = EmbeddingStore(Store.at(tmp_path))
+    embed_missing(model, store, wanted[:4], tmp_path)
+    rows = store.read(model.fingerprint).to_pylist()
+    extra = [r for r in rows if r["sha256"] in {w.sha256 for w in wanted[2:4]}]
+    store.write_shard(model.fingerprint, model.dim, extra)  # what a second writer of the same work leaves
+    embed_missing(model, store, wanted, tmp_path)
+    before = store.read(model.fingerprint, ["sha256"]).column("sha256").to_pylist()
+    assert len(before) == 8  # 6 images, 2 of them twice
+    assert store.compact(model.fingerprint) == 2
+    after = store.read(model.fingerprint, ["sha256"]).column("sha256").to_pylist()
+    assert sorted(after) == sorted(w.sha256 for w in wanted)
+    assert store.compact(model.fingerprint) == 0

@@ -15,6 +15,7 @@ from curata.curation.paths import PathResolver
 from curata.curation.selections import validate_selection
 from curata.curation.tables import VALIDATED_CROPS, VALIDATED_SELECTIONS
 from curata.lines import RawLine, iter_lines
+from curata.progress import Progress
 from curata.quarantine import quarantine_row, quarantine_table
 from curata.rules import Refused, Violation
 
@@ -74,7 +75,9 @@ def validate_log(log_path: Path, log_rel: str, resolver: PathResolver) -> LogRes
     batches: list[pa.RecordBatch] = []
     accepted: list[dict] = []
     quarantined: list[dict] = []
+    progress = Progress(f"validating {log_name}", unit="rows")
     for line, cut_off in _with_lookahead(log_path):
+        progress.advance()
         fields = fields_of(line)
         if is_header(fields):
             continue
@@ -95,4 +98,5 @@ def validate_log(log_path: Path, log_rel: str, resolver: PathResolver) -> LogRes
             violation = Violation(rules.ROW_MALFORMED, where, f"{type(exc).__name__}: {exc}")
             quarantined.append(quarantine_row(record_kind, record_id, log_name, violation))
     batches.append(pa.RecordBatch.from_pylist(accepted, schema=schema))
+    progress.finish()
     return LogResult(pa.Table.from_batches(batches, schema=schema), quarantine_table(quarantined))

@@ -22,6 +22,7 @@ from curata.embeddings.preprocess import decode_for_model
 from curata.embeddings.store import EmbeddingStore
 from curata.embeddings.tables import FAILED, OK
 from curata.embeddings.wanted import WantedImage
+from curata.progress import Progress
 
 
 @dataclass
@@ -121,6 +122,7 @@ def embed_images(
     store.describe(fp, model.description)
     store.remove_temporaries(fp)
     report = EmbedReport(fp, wanted=len(todo))
+    progress = Progress("embedding", len(todo), "images")
     size = model.spec.batch_size
     batches = [todo[i : i + size] for i in range(0, len(todo), size)]
     pending_rows: list[dict] = []
@@ -151,6 +153,7 @@ def embed_images(
                     for item, vec in zip(prepared.ok, vectors, strict=True)
                 ]
             report.embedded += len(prepared.ok)
+            progress.advance(len(prepared.ok) + len(prepared.rows) + len(prepared.changed))
             report.failed += [r["source_path"] for r in prepared.rows]
             report.changed += prepared.changed
             pending_rows += rows
@@ -163,4 +166,5 @@ def embed_images(
                     on_shard(shard)
                 if throttle_seconds:
                     time.sleep(throttle_seconds)
+    progress.finish()
     return report

@@ -18,6 +18,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from curata.embeddings.tables import OK, shard_schema
+from curata.export.parquet import writer_options
 from curata.layout import EMBEDDINGS
 from curata.storage import Store
 
@@ -81,12 +82,16 @@ class EmbeddingStore:
 
     def write_shard(self, fingerprint: str, dim: int, rows: list[dict]) -> str:
         """Shard names come from their contents, so the same work always makes the same files."""
-        rows = sorted(rows, key=lambda r: r["sha256"])
-        members = hashlib.sha256("".join(r["sha256"] for r in rows).encode()).hexdigest()[:16]
-        key = f"{self.folder(fingerprint)}/shard-{members}-{len(rows):05d}.parquet"
-        table = pa.Table.from_pylist(rows, schema=shard_schema(dim))
+        return self.write_table(fingerprint, pa.Table.from_pylist(rows, schema=shard_schema(dim)))
+
+    def write_table(self, fingerprint: str, table: pa.Table) -> str:
+        """A shard of the rows of `table` (in the shard schema), sorted by hash, named by its hashes."""
+        table = table.take(pc.sort_indices(table, sort_keys=[("sha256", "ascending")]))
+        hashes = table.column("sha256").to_pylist()
+        members = hashlib.sha256("".join(hashes).encode()).hexdigest()[:16]
+        key = f"{self.folder(fingerprint)}/shard-{members}-{len(hashes):05d}.parquet"
         with self.store.writing(key) as tmp:
-            pq.write_table(table, tmp, compression="zstd")
+            pq.write_table(table, tmp, **writer_options(table.schema))  # vectors raw: they do not compress
         return key
 
     def read(self, fingerprint: str, columns: list[str] | None = None) -> pa.Table:
@@ -136,12 +141,13 @@ class EmbeddingStore:
                 continue
             kept = table.filter(pc.invert(hit))
             if kept.num_rows:
-                self.write_shard(fingerprint, table.schema.field("vector").type.list_size, kept.to_pylist())
+                self.write_table(fingerprint, kept)
             self.store.delete(shard)
             removed += count
         return removed
 
     def _may_hold(self, shard: str, sorted_hashes: list[str]) -> bool:
+        """Whether the shard's min/max hash statistics (it is sorted) leave room for one of the hashes."""
         filesystem, base = self.store.arrow()
         with filesystem.open_input_file(f"{base}/{shard}") as handle:
             metadata = pq.ParquetFile(handle).metadata

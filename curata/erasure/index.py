@@ -1,14 +1,14 @@
-"""Finding a person's sessions without a scan: two indexes over `session_people`, sorted by pseudonym and by hash.
+"""Finding a person's sessions without a scan: two indexes over `session_people`, keyed by pseudonym and by hash.
 
-Each index is one Parquet file whose row groups are small and sorted, so a lookup reads the footer and the
-one row group whose min/max statistics cover the value. An index records, in its own metadata, the version
-(inode or ETag, size, time) of every `session_people` partition it was built from; a refresh re-reads only
-partitions whose version changed since, so a stale index is noticed and mended, never trusted.
+Each index is sharded by the first two hex characters of its key (`warehouse/<index>/<prefix>.parquet`), so
+a lookup reads one small file per key, and removing a person rewrites only the shards of their keys. A
+state file records the version (ETag, or modification time, and size) of every `session_people` partition
+the index holds. A partition written since is *stale*: a lookup reads it directly instead of trusting the
+shards for that day, and a refresh (nightly) merges it in. So the index can lag, never mislead.
 """
 
 from __future__ import annotations
 
-import bisect
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -16,8 +16,8 @@ from urllib.parse import unquote
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.parquet as pq
 
+from curata.erasure.store_keys import index_state_key
 from curata.erasure.tables import IMAGE_INDEX, PERSON_INDEX
 from curata.layout import WAREHOUSE
 from curata.sessions.tables import SESSION_PEOPLE
@@ -25,14 +25,13 @@ from curata.storage import Store
 from curata.tables import TableSpec
 from curata.warehouse import EXTENSION, Warehouse
 
-ROW_GROUP_ROWS = 4096
-SOURCES = b"curata.sources"  # schema metadata: {partition: version} of the session_people read
+PREFIX = 2  # hex characters of the key that name its shard: 256 shards
 
 
 @dataclass(frozen=True)
 class SortedIndex:
     spec: TableSpec
-    rows_of: Callable[[pa.Table], pa.Table]  # session_people rows -> index rows (unsorted)
+    rows_of: Callable[[pa.Table], pa.Table]  # session_people rows -> index rows
 
     @property
     def key_column(self) -> str:
@@ -58,6 +57,10 @@ BY_IMAGE = SortedIndex(IMAGE_INDEX, _image_rows)
 INDEXES = (BY_PERSON, BY_IMAGE)
 
 
+def shard_of(key: str) -> str:
+    return key[:PREFIX]
+
+
 def partition_versions(store: Store, table: str) -> dict[str, str]:
     """partition -> a string that changes whenever its file is replaced: one listing, no file read."""
     full = store.full(f"{WAREHOUSE}/{table}")
@@ -68,99 +71,111 @@ def partition_versions(store: Store, table: str) -> dict[str, str]:
         name = info["name"].rstrip("/").rsplit("/", 1)[-1]
         if name.startswith(".") or not name.endswith(EXTENSION):
             continue
-        changed = info.get("ETag") or f"{info.get('ino')}:{info.get('mtime')}"
+        changed = info.get("ETag") or info.get("mtime")  # S3: the content's hash; a local file: its mtime
         out[unquote(name[: -len(EXTENSION)])] = f"{changed}:{info.get('size')}"
     return out
 
 
-def indexed_sources(warehouse: Warehouse, index: SortedIndex) -> dict[str, str] | None:
-    """The partition versions the index was built from; None when there is no index yet."""
-    if not warehouse.exists(index.spec.name):
-        return None
-    filesystem, base = warehouse.store.arrow()
-    with filesystem.open_input_file(f"{base}/{warehouse.key(index.spec.name)}") as handle:
-        metadata = pq.ParquetFile(handle).schema_arrow.metadata or {}
-    return json.loads(metadata.get(SOURCES, b"{}"))
+def indexed_versions(store: Store, index: SortedIndex) -> dict[str, str]:
+    key = index_state_key(index.spec.name)
+    return json.loads(store.read_text(key))["versions"] if store.exists(key) else {}
+
+
+def _write_versions(store: Store, index: SortedIndex, versions: dict[str, str]) -> None:
+    store.write_text(index_state_key(index.spec.name), json.dumps({"versions": versions}, sort_keys=True))
+
+
+def stale_days(
+    warehouse: Warehouse, index: SortedIndex, now: dict[str, str] | None = None
+) -> tuple[set[str], set[str]]:
+    """(days written since the index took them in, days gone since): what a lookup reads directly."""
+    now = partition_versions(warehouse.store, SESSION_PEOPLE.name) if now is None else now
+    known = indexed_versions(warehouse.store, index)
+    return {d for d, v in now.items() if known.get(d) != v}, set(known) - set(now)
+
+
+def lookup(
+    warehouse: Warehouse, index: SortedIndex, values: Iterable[str], now: dict[str, str] | None = None
+) -> pa.Table:
+    """The index rows whose key is one of `values`: their shards, and any stale day read directly.
+
+    `now` is the listing of `session_people` versions, when the caller has just taken it.
+    """
+    wanted = pa.array(sorted(set(values)), pa.string())
+    if not len(wanted):
+        return index.spec.empty()
+    changed, gone = stale_days(warehouse, index, now)
+    skip = pa.array(sorted(changed | gone), pa.string())
+    parts = []
+    for shard in sorted({shard_of(v) for v in wanted.to_pylist()}):
+        if warehouse.exists(index.spec.name, shard):
+            rows = warehouse.read(index.spec.name, shard)
+            parts.append(rows.filter(pc.invert(pc.is_in(rows.column("partition_date"), skip))))
+    if changed:
+        parts.append(index.rows_of(warehouse.read_all(SESSION_PEOPLE.name, sorted(changed))))
+    table = pa.concat_tables([p.cast(index.spec.schema) for p in parts]) if parts else index.spec.empty()
+    return table.filter(pc.is_in(table.column(index.key_column), wanted))
 
 
 def refresh_indexes(warehouse: Warehouse) -> list[str]:
-    """Brings both indexes up to date with `session_people`; returns the days it had to read."""
-    versions = partition_versions(warehouse.store, SESSION_PEOPLE.name)
+    """Merges every stale day into both indexes (each shard written atomically, the state last); returns them."""
+    now = partition_versions(warehouse.store, SESSION_PEOPLE.name)
     read: dict[str, pa.Table] = {}
     for index in INDEXES:
-        known = indexed_sources(warehouse, index)
-        if known == versions:
+        changed, gone = stale_days(warehouse, index, now)
+        if not changed and not gone and warehouse.store.exists(index_state_key(index.spec.name)):
             continue
-        known = known or {}
-        changed = sorted(day for day, version in versions.items() if known.get(day) != version)
-        gone = sorted(set(known) - set(versions))
-        for day in changed:
-            if day not in read:
-                read[day] = warehouse.read(SESSION_PEOPLE.name, day)
-        fresh = index.rows_of(pa.concat_tables([read[d] for d in changed])) if changed else index.spec.empty()
-        write_index(warehouse, index, _kept(warehouse, index, set(changed) | set(gone)), fresh, versions)
+        for day in changed - read.keys():
+            read[day] = warehouse.read(SESSION_PEOPLE.name, day)
+        fresh = index.rows_of(pa.concat_tables([read[d] for d in sorted(changed)])) if changed else index.spec.empty()
+        _merge(warehouse, index, fresh, changed | gone)
+        _write_versions(warehouse.store, index, now)
     return sorted(read)
 
 
-def _kept(warehouse: Warehouse, index: SortedIndex, days: set[str]) -> pa.Table:
-    if not warehouse.exists(index.spec.name):
-        return index.spec.empty()
-    table = warehouse.read(index.spec.name)
-    if not days:
-        return table
-    return table.filter(pc.invert(pc.is_in(table.column("partition_date"), pa.array(sorted(days), pa.string()))))
+def _merge(warehouse: Warehouse, index: SortedIndex, fresh: pa.Table, days: set[str]) -> None:
+    """Every shard without the rows of `days`, plus its share of `fresh`; shards that do not change are kept."""
+    drop = pa.array(sorted(days), pa.string())
+    by_shard = pc.utf8_slice_codeunits(fresh.column(index.key_column), 0, PREFIX)
+    incoming = set(pc.unique(by_shard).to_pylist())
+    for shard in sorted(incoming | set(warehouse.partitions(index.spec.name))):
+        old = warehouse.read(index.spec.name, shard) if warehouse.exists(index.spec.name, shard) else None
+        kept = old.filter(pc.invert(pc.is_in(old.column("partition_date"), drop))) if old is not None else None
+        new = fresh.filter(pc.equal(by_shard, shard)) if shard in incoming else None
+        if new is None and old is not None and kept.num_rows == old.num_rows:
+            continue
+        _write_shard(warehouse, index, shard, [t for t in (kept, new) if t is not None])
 
 
-def write_index(
-    warehouse: Warehouse, index: SortedIndex, kept: pa.Table, fresh: pa.Table, versions: dict[str, str]
-) -> None:
-    """Both parts merged, sorted by the key, in small row groups, with the partition versions they come from."""
-    table = pa.concat_tables([kept.cast(index.spec.schema), fresh.cast(index.spec.schema)])
+def _write_shard(warehouse: Warehouse, index: SortedIndex, shard: str, parts: list[pa.Table]) -> None:
+    table = pa.concat_tables([p.cast(index.spec.schema) for p in parts])
     table = table.take(pc.sort_indices(table, sort_keys=[(index.key_column, "ascending")]))
-    table = table.replace_schema_metadata({SOURCES: json.dumps(versions, sort_keys=True).encode()})
-    with warehouse.store.writing(warehouse.key(index.spec.name)) as tmp:
-        pq.write_table(table, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS)
+    warehouse.write(index.spec.name, table, shard)
 
 
-def remove_from_indexes(warehouse: Warehouse, folders: Iterable[str]) -> int:
-    """Drops the folders' rows from both indexes and records the partitions' current versions.
+def remove_from_indexes(
+    warehouse: Warehouse, folders: Iterable[str], keys: dict[str, Iterable[str]], before: dict[str, str]
+) -> int:
+    """Drops the folders' rows from the shards of their keys ({index name: keys}); returns rows removed.
 
-    What an erasure does after rewriting `session_people`: the rows are gone there too, so the index
-    stays true without reading any partition again.
+    `before` holds the versions of the person's `session_people` partitions as they were when the request
+    found them: a day the index held then, and which the erasure alone rewrote since, stays fresh.
     """
     names = pa.array(sorted(set(folders)), pa.string())
-    versions = partition_versions(warehouse.store, SESSION_PEOPLE.name)
+    now = partition_versions(warehouse.store, SESSION_PEOPLE.name)
     removed = 0
     for index in INDEXES:
-        if not warehouse.exists(index.spec.name):
-            continue
-        table = warehouse.read(index.spec.name)
-        hit = pc.is_in(table.column("session_folder"), names)
-        removed += pc.sum(hit).as_py() or 0
-        write_index(warehouse, index, table.filter(pc.invert(hit)), index.spec.empty(), versions)
+        for shard in sorted({shard_of(k) for k in keys.get(index.spec.name, [])}):
+            if not warehouse.exists(index.spec.name, shard):
+                continue
+            table = warehouse.read(index.spec.name, shard)
+            hit = pc.is_in(table.column("session_folder"), names)
+            count = pc.sum(hit).as_py() or 0
+            if count:
+                warehouse.write(index.spec.name, table.filter(pc.invert(hit)), shard)
+                removed += count
+        versions = indexed_versions(warehouse.store, index)
+        fresh = {d: now[d] for d, v in before.items() if versions.get(d) == v and d in now}
+        if fresh:
+            _write_versions(warehouse.store, index, versions | fresh)
     return removed
-
-
-def lookup(warehouse: Warehouse, index: SortedIndex, values: Iterable[str]) -> pa.Table:
-    """The index rows whose key is one of `values`, reading only the row groups that can hold them."""
-    wanted = sorted(set(values))
-    if not wanted or not warehouse.exists(index.spec.name):
-        return index.spec.empty()
-    filesystem, base = warehouse.store.arrow()
-    with filesystem.open_input_file(f"{base}/{warehouse.key(index.spec.name)}") as handle:
-        parquet = pq.ParquetFile(handle)
-        column = parquet.schema_arrow.get_field_index(index.key_column)
-        groups = [
-            i
-            for i in range(parquet.num_row_groups)
-            if _may_hold(parquet.metadata.row_group(i).column(column).statistics, wanted)
-        ]
-        table = parquet.read_row_groups(groups) if groups else index.spec.empty()
-    return table.filter(pc.is_in(table.column(index.key_column), pa.array(wanted, pa.string())))
-
-
-def _may_hold(statistics: pq.Statistics | None, wanted: list[str]) -> bool:
-    if statistics is None or not statistics.has_min_max:
-        return True
-    at = bisect.bisect_left(wanted, statistics.min)
-    return at < len(wanted) and wanted[at] <= statistics.max

@@ -29,12 +29,20 @@ class Journal:
     def result(self, name: str) -> Any:
         return self.steps[name]["result"]
 
+    def forget(self, name: str) -> None:
+        """Drops a step, to be done again (a plan whose input changed under it)."""
+        self.steps.pop(name, None)
+        self._write()
+
     def run(self, name: str, step: Callable[[], Any]) -> Any:
         """The step's result: from the journal if it finished before, else from running it now."""
         if name not in self.steps:
             result = step()
             self.steps[name] = {"done_at": datetime.now(UTC).isoformat(), "result": result}
-            self.store.write_text(self.key, json.dumps({"steps": self.steps}, indent=1, default=str))
+            self._write()
             if self.on_step is not None:
                 self.on_step(name)
         return self.steps[name]["result"]
+
+    def _write(self) -> None:
+        self.store.write_text(self.key, json.dumps({"steps": self.steps}, indent=1, default=str))

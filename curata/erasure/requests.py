@@ -91,11 +91,16 @@ def all_requests(store: Store) -> list[ErasureRequest]:
     return [read_request(store, n.removesuffix(".json")) for n in names]
 
 
-def erasure_health(store: Store) -> dict:
+def erasure_health(store: Store, shown: int = 50) -> dict:
     """For the health report: requests still pending (a run failed or was killed) and those completed."""
     requests = all_requests(store)
+    done = [r for r in requests if r.status == COMPLETED]
     return {
-        "completed": sum(r.status == COMPLETED for r in requests),
+        "completed": len(done),
         "pending": [r.id for r in requests if r.status == PENDING],
-        "last_completed": max((r.completed_at.isoformat() for r in requests if r.completed_at), default=None),
+        "completed_requests": [
+            {"id": r.id, "completed_at": r.completed_at.isoformat(), "sessions": r.found.get("sessions", 0)}
+            for r in done[-shown:]
+            if r.completed_at
+        ],
     }

@@ -9,6 +9,7 @@ AUDIT = f"{ERASURE}/audit"
 WITHDRAWN = f"{ERASURE}/withdrawn"  # one record per export version taken down: why, and what replaced it
 ROTATIONS = f"{ERASURE}/rotations"
 KEY_RECORD = f"{ERASURE}/pseudonym-key.json"
+INDEX_STATES = f"{ERASURE}/index"  # which session_people partitions each index holds, by version
 
 
 def request_key(request_id: str) -> str:
@@ -38,3 +39,7 @@ def rotation_key(key_id: str) -> str:
 
 def rotation_mapping_key(key_id: str) -> str:
     return f"{ROTATIONS}/{key_id}/mapping.parquet"
+
+
+def index_state_key(index: str) -> str:
+    return f"{INDEX_STATES}/{index}.json"

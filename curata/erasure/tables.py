@@ -1,7 +1,7 @@
-"""The erasure tables, declared once: tombstones, and the two sorted indexes that find a person without a scan.
+"""The erasure tables, declared once: tombstones, and the two indexes that find a person without a scan.
 
 `session_people` (the daily table ingestion writes) is in `curata.sessions.tables`; the indexes are built
-from it and sorted by their first column, in row groups small enough that a lookup reads one of them.
+from it, sharded by the first two hex characters of their key and sorted by it (see `curata.erasure.index`).
 """
 
 from __future__ import annotations
@@ -28,21 +28,23 @@ ERASURE_TOMBSTONES = TableSpec(
 
 PERSON_INDEX = TableSpec(
     "person_index",
-    "Every session of `session_people` with a pseudonym, sorted by pseudonym: a request reads one row group.",
+    "Every session of `session_people` with a pseudonym; one partition per pseudonym prefix: a request reads one.",
     (
-        col("user_pseudonym", pa.string(), "keyed HMAC of the email (the sort key)"),
+        col("user_pseudonym", pa.string(), "keyed HMAC of the email (the key; its first two characters, the shard)"),
         col("session_folder", pa.string(), "the folder"),
         col("partition_date", pa.string(), "its day"),
     ),
+    "prefix",
 )
 
 IMAGE_INDEX = TableSpec(
     "image_index",
-    "Every image hash of `session_people`, sorted by hash: who else holds the same bytes.",
+    "Every image hash of `session_people`, one partition per hash prefix: who else holds the same bytes.",
     (
-        col("sha256", pa.string(), "content hash of an original or edited image (the sort key)"),
+        col("sha256", pa.string(), "content hash of an original or edited image (the key; its prefix, the shard)"),
         col("session_folder", pa.string(), "a folder holding it"),
         col("partition_date", pa.string(), "its day"),
         col("user_pseudonym", pa.string(), "that folder's pseudonym; null if anonymous"),
     ),
+    "prefix",
 )

@@ -6,13 +6,13 @@ also holds is not theirs alone: it is kept (its hash is listed as shared), every
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
 from curata.archive.receipts import read_receipt
-from curata.erasure.index import BY_IMAGE, BY_PERSON, lookup
+from curata.erasure.index import BY_IMAGE, BY_PERSON, lookup, partition_versions
 from curata.erasure.requests import ErasureRequest
 from curata.sessions.naming import parse_folder_name
 from curata.sessions.tables import SESSION_PEOPLE
@@ -26,27 +26,31 @@ class Target:
     hashes: list[str]  # image hashes held by these sessions alone: erased everywhere
     shared: list[str]  # image hashes another person's session also holds: kept
     archives: dict[str, str]  # day -> object key of the archive that holds some of the folders
+    pseudonyms: list[str]  # pseudonyms of these sessions (a request by session id can name a person's session)
+    versions: dict[str, str]  # day -> version of its session_people partition when found (see index)
 
     @property
     def days(self) -> list[str]:
         return sorted(set(self.sessions.values()))
 
     def to_json(self) -> dict:
-        return {"sessions": self.sessions, "hashes": self.hashes, "shared": self.shared, "archives": self.archives}
+        return asdict(self)
 
     @classmethod
     def from_json(cls, data: dict) -> Target:
-        return cls(data["sessions"], data["hashes"], data["shared"], data["archives"])
+        return cls(**data)
 
 
 def find_target(request: ErasureRequest, warehouse: Warehouse, store: Store) -> Target:
     """The request's sessions (its pseudonym's and those it names), their images, and where they are archived."""
-    sessions = {name: parse_folder_name(name).date().isoformat() for name in request.session_ids}  # type: ignore[union-attr]
+    versions = partition_versions(warehouse.store, SESSION_PEOPLE.name)  # listed first: what the lookups trust
+    sessions = {name: day_of(name) for name in request.session_ids}
     if request.pseudonym:
-        found = lookup(warehouse, BY_PERSON, [request.pseudonym])
+        found = lookup(warehouse, BY_PERSON, [request.pseudonym], versions)
         sessions |= dict(zip(*(found.column(c).to_pylist() for c in ("session_folder", "partition_date")), strict=True))
-    hashes = _hashes_of(warehouse, sessions)
-    holders = lookup(warehouse, BY_IMAGE, hashes)
+    people = _people_of(warehouse, sessions)
+    hashes = sorted({h for c in ("original_sha256", "edited_sha256") for h in people.column(c).to_pylist() if h})
+    holders = lookup(warehouse, BY_IMAGE, hashes, versions)
     others = pc.invert(pc.is_in(holders.column("session_folder"), pa.array(sorted(sessions), pa.string())))
     shared = set(holders.filter(others).column("sha256").to_pylist())
     return Target(
@@ -54,18 +58,24 @@ def find_target(request: ErasureRequest, warehouse: Warehouse, store: Store) -> 
         hashes=sorted(set(hashes) - shared),
         shared=sorted(shared),
         archives=_archives(store, sessions),
+        pseudonyms=sorted({p for p in people.column("user_pseudonym").to_pylist() if p}),
+        versions={d: versions[d] for d in sorted(set(sessions.values())) if d in versions},
     )
 
 
-def _hashes_of(warehouse: Warehouse, sessions: dict[str, str]) -> list[str]:
-    """Image hashes of the sessions, from their days' `session_people` rows."""
+def day_of(folder: str) -> str:
+    """The day a session folder is partitioned by, from its name (requests refuse names that do not parse)."""
+    stamp = parse_folder_name(folder)
+    if stamp is None:
+        raise ValueError(f"{folder!r} is not a session folder's name")
+    return stamp.date().isoformat()
+
+
+def _people_of(warehouse: Warehouse, sessions: dict[str, str]) -> pa.Table:
+    """The sessions' `session_people` rows, from their days' partitions."""
     days = [d for d in sorted(set(sessions.values())) if warehouse.exists(SESSION_PEOPLE.name, d)]
     people = warehouse.read_all(SESSION_PEOPLE.name, days)
-    mine = people.filter(pc.is_in(people.column("session_folder"), pa.array(sorted(sessions), pa.string())))
-    found = set()
-    for column in ("original_sha256", "edited_sha256"):
-        found.update(h for h in mine.column(column).to_pylist() if h)
-    return sorted(found)
+    return people.filter(pc.is_in(people.column("session_folder"), pa.array(sorted(sessions), pa.string())))
 
 
 def _archives(store: Store, sessions: dict[str, str]) -> dict[str, str]:

@@ -15,6 +15,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curata.hashing import sha256_file
+from curata.progress import Progress
 from curata.storage import Store
 
 CHUNK_ROWS = 32  # plan rows materialized at a time
@@ -64,11 +65,13 @@ def write_parquet(
 ) -> WrittenFile:
     """The plan rows at `indices`, in that order, materialized CHUNK_ROWS at a time."""
     num_bytes = pending_bytes = 0
+    progress = Progress(f"writing {key}", len(indices), "rows")
     with store.writing(key) as tmp:
         with pq.ParquetWriter(tmp, schema, **writer_options(schema)) as writer:
             pending: list[pa.Table] = []
             for start in range(0, len(indices), CHUNK_ROWS):
                 rows = materialize(plan.take(indices[start : start + CHUNK_ROWS]))
+                progress.advance(rows.num_rows)
                 pending.append(rows)
                 pending_bytes += rows.nbytes
                 if pending_bytes >= ROW_GROUP_BYTES:
@@ -76,6 +79,7 @@ def write_parquet(
                     num_bytes, pending, pending_bytes = num_bytes + pending_bytes, [], 0
             if pending:
                 writer.write_table(pa.concat_tables(pending))
+        progress.finish()
         return WrittenFile(key, sha256_file(tmp), tmp.stat().st_size, len(indices), num_bytes + pending_bytes)
 
 

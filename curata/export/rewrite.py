@@ -22,14 +22,14 @@ from curata.export.crop_boxes import CROP_BOXES
 from curata.export.edit_triplets import EDIT_TRIPLETS
 from curata.export.parquet import writer_options
 from curata.export.preference_pairs import preference_spec
-from curata.export.versioned import CARD, MANIFEST, STAGING, DatasetSpec, dataset_key
+from curata.export.versioned import _STAMP, CARD, MANIFEST, STAGING, DatasetSpec, dataset_key
 from curata.hashing import sha256_file
 from curata.storage import Store
 
 Rows = Callable[[pa.Table], pa.Table]  # one batch of a split -> what the rewritten split holds of it
 _BATCH_ROWS = 256
 
-# How to re-render each dataset's card from the schema of its files.
+# How to render each dataset's card again from the schema of its files; any other dataset keeps its card.
 CARD_SPECS: dict[str, Callable[[pa.Schema], DatasetSpec]] = {
     "edit_triplets": lambda schema: EDIT_TRIPLETS,
     "crop_boxes": lambda schema: CROP_BOXES,
@@ -45,62 +45,101 @@ class Rewritten:
     rows_after: int
 
 
-def version_files(store: Store, key: str) -> list[str]:
-    """The row tables of a published version (relative paths), from its manifest."""
+def version_names(store: Store, dataset: str) -> list[str]:
+    """Every published version of a dataset (a folder with its manifest), oldest first."""
+    folder = dataset_key(dataset)
+    return [n for n in store.children(folder) if n.startswith("v") and store.is_file(f"{folder}/{n}/{MANIFEST}")]
+
+
+def row_files(store: Store, key: str) -> list[str]:
+    """The row tables of a published version (paths relative to it), from its manifest."""
     manifest = json.loads(store.read_text(f"{key}/{MANIFEST}"))
     return [rel for rel, entry in manifest["files"].items() if "rows" in entry]
 
 
 def rewrite_version(store: Store, key: str, rows: Rows, reason: str, now: datetime | None = None) -> Rewritten:
-    """Publishes `key` rewritten by `rows`; done before (a killed run) it is found, not written twice."""
+    """Publishes `key` rewritten by `rows`; if a killed run published it already, that copy is kept."""
     now = now or datetime.now(UTC)
-    dataset, old_name = key.rsplit("/", 1)[0].rsplit("/", 1)[-1], key.rsplit("/", 1)[-1]
+    dataset = key.rsplit("/", 2)[-2]
     manifest = json.loads(store.read_text(f"{key}/{MANIFEST}"))
-    staging = f"{dataset_key(dataset)}/{STAGING}{now:%Y%m%dT%H%M%S%fZ}-{uuid.uuid4().hex}"
+    staging = f"{dataset_key(dataset)}/{STAGING}{now:{_STAMP}}-{uuid.uuid4().hex}"  # removed if stale, like any
     try:
-        written, schema = _rewrite_files(store, key, staging, manifest, rows)
-        before, after = sum(manifest["rows"].values()), sum(w["rows"] for w in written.values())
+        written = {rel: _rewrite_file(store, key, staging, rel, e, rows) for rel, e in manifest["files"].items()}
+        before = sum(manifest["rows"].values())
+        after = sum(w["entry"].get("rows", 0) for w in written.values())
         if after == 0:
             store.delete_prefix(staging)
             return Rewritten(key, None, before, 0)
-        final = _finish(store, dataset, staging, manifest, written, schema, reason, now)
+        final = _publish(store, key, staging, manifest, written, reason, now)
     except BaseException:
         store.delete_prefix(staging)
         raise
     return Rewritten(key, final, before, after)
 
 
-def _rewrite_files(
-    store: Store, key: str, staging: str, manifest: dict, rows: Rows
-) -> tuple[dict[str, dict], pa.Schema | None]:
-    written: dict[str, dict] = {}
-    schema = None
-    for rel, entry in manifest["files"].items():
-        if "rows" not in entry:
-            store.put_file_from(store, f"{key}/{rel}", f"{staging}/{rel}") if False else _copy(
-                store, f"{key}/{rel}", f"{staging}/{rel}"
-            )
-            written[rel] = {"rows": 0, "entry": entry, "num_bytes": 0, "copied": True}
-            continue
-        with store.open(f"{key}/{rel}") as handle:
-            source = pq.ParquetFile(handle)
-            schema = source.schema_arrow
-            written[rel] = _rewrite_one(store, source, f"{staging}/{rel}", rows)
-    return written, schema
-
-
-def _rewrite_one(store: Store, source: pq.ParquetFile, target: str, rows: Rows) -> dict:
+def _rewrite_file(store: Store, key: str, staging: str, rel: str, entry: dict, rows: Rows) -> dict:
+    """The file's new manifest entry, its in-memory size and schema; a file that is not a row table is copied."""
+    if "rows" not in entry:
+        store.write_bytes(f"{staging}/{rel}", store.read_bytes(f"{key}/{rel}"))
+        return {"entry": entry, "num_bytes": 0, "schema": None}
     count = num_bytes = 0
-    with store.writing(target) as tmp:
-        with pq.ParquetWriter(tmp, source.schema_arrow, **writer_options(source.schema_arrow)) as writer:
+    with store.open(f"{key}/{rel}") as handle, store.writing(f"{staging}/{rel}") as tmp:
+        source = pq.ParquetFile(handle)
+        schema = source.schema_arrow
+        with pq.ParquetWriter(tmp, schema, **writer_options(schema)) as writer:
             for batch in source.iter_batches(batch_size=_BATCH_ROWS):
-                kept = rows(pa.Table.from_batches([batch], schema=source.schema_arrow))
+                kept = rows(pa.Table.from_batches([batch], schema=schema))
                 if kept.num_rows:
                     writer.write_table(kept)
                     count, num_bytes = count + kept.num_rows, num_bytes + kept.nbytes
-        entry = {"sha256": sha256_file(tmp), "bytes": tmp.stat().st_size, "rows": count}
-    return {"rows": count, "entry": entry, "num_bytes": num_bytes}
+        new_entry = {"sha256": sha256_file(tmp), "bytes": tmp.stat().st_size, "rows": count}
+    return {"entry": new_entry, "num_bytes": num_bytes, "schema": schema}
 
 
-def _copy(store: Store, source: str, target: str) -> None:
-    store.write_bytes(target, store.read_bytes(source))
+def _publish(
+    store: Store, key: str, staging: str, manifest: dict, written: dict[str, dict], reason: str, now: datetime
+) -> str:
+    dataset, old = key.rsplit("/", 2)[-2], manifest["version"]
+    files, split_bytes, rows = {}, {}, dict.fromkeys(manifest["rows"], 0)
+    for rel, w in written.items():
+        if "rows" in w["entry"] and not w["entry"]["rows"]:
+            store.delete(f"{staging}/{rel}")  # an empty split gets no file: `datasets` refuses one without rows
+            continue
+        files[rel] = w["entry"]
+        if "rows" in w["entry"]:
+            split = rel.rsplit("/", 1)[-1].split("-")[0]
+            split_bytes[split], rows[split] = w["num_bytes"], w["entry"]["rows"]
+    digests = sorted(f["sha256"] for f in files.values())
+    digest = hashlib.sha256(json.dumps([manifest["content_digest"], reason, digests]).encode()).hexdigest()
+    name = f"v{old[1:].split('-')[0]}-{digest[:12]}"
+    new = manifest | {
+        "version": name,
+        "content_digest": digest,
+        "rows": rows,
+        "split_num_bytes": split_bytes,
+        "files": files,
+        "rewritten_from": old,
+        "rewritten_at": now.isoformat(),
+        "rewrite_reason": reason,
+    }
+    schema = next((w["schema"] for w in written.values() if w["schema"] is not None), None)
+    if dataset in CARD_SPECS and schema is not None:
+        card = render_card(CARD_SPECS[dataset](schema), new, (f"Rewritten from `{old}`: {reason}.",))
+        store.write_text(f"{staging}/{CARD}", card)
+    elif store.exists(f"{key}/{CARD}"):
+        store.write_bytes(f"{staging}/{CARD}", store.read_bytes(f"{key}/{CARD}"))
+    store.write_text(f"{staging}/{MANIFEST}", json.dumps(new, indent=2, sort_keys=True))
+    final = f"{dataset_key(dataset)}/{name}"
+    try:
+        store.publish_folder(staging, final, last=MANIFEST)
+    except OSError:
+        if not _rewritten_from(store, final, old):
+            raise
+        store.delete_prefix(staging)  # a killed run published the same rewrite: keep that one
+    return final
+
+
+def _rewritten_from(store: Store, key: str, old: str) -> bool:
+    if not store.is_file(f"{key}/{MANIFEST}"):
+        return False
+    return json.loads(store.read_text(f"{key}/{MANIFEST}")).get("rewritten_from") == old

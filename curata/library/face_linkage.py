@@ -23,9 +23,8 @@ NOISE = -1
 def seed_graph(neighbours: Neighbours, params: ClusterParams) -> sparse.csr_matrix:
     """Edges between faces closer than `edge_distance` whose neighbourhoods share `shared_neighbours` faces."""
     n, k = neighbours.rows.shape
-    keep = (neighbours.distances < params.edge_distance) & (
-        shared_neighbours(neighbours.rows) >= params.shared_neighbours
-    )
+    close = (neighbours.distances < params.edge_distance) & (neighbours.rows >= 0)
+    keep = close & (shared_neighbours(neighbours.rows, close) >= params.shared_neighbours)
     rows = np.repeat(np.arange(n), k)[keep.ravel()]
     cols = neighbours.rows.ravel()[keep.ravel()]
     return sparse.csr_matrix((np.ones(len(rows), dtype=np.int8), (rows, cols)), shape=(n, n))
@@ -66,29 +65,55 @@ def seed_labels(
 def _expel_strangers(
     encodings: np.ndarray, labels: np.ndarray, average: np.ndarray | None, params: ClusterParams
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Removes from seeds the faces farther from the seed's centroid than any photo of its person would be,
-    or nearer the average face than to the seed; returns the labels and the removed rows."""
-    means = centroids(encodings, labels)
-    members = np.flatnonzero(labels != NOISE)
-    to_seed = np.linalg.norm(encodings[members] - means[labels[members]], axis=1)
-    stranger = to_seed > params.max_member_distance
-    if average is not None:
-        stranger |= to_seed >= np.linalg.norm(encodings[members] - average, axis=1)
-    labels = labels.copy()
-    labels[members[stranger]] = NOISE
-    return _at_least(labels, params.min_cluster_size), members[stranger]
+    """Removes from seeds, until none is left, the faces farther from the seed's centroid than any photo of
+    its person would be, or not clearly nearer the seed than the average face (each removal moves the centroid,
+    so a minority goes in layers); returns the labels and the removed rows."""
+    removed = []
+    for _ in range(params.max_peelings):
+        means = centroids(encodings, labels)
+        members = np.flatnonzero(labels != NOISE)
+        to_seed = np.linalg.norm(encodings[members] - means[labels[members]], axis=1)
+        stranger = to_seed > params.max_member_distance
+        if average is not None:
+            stranger |= to_seed >= params.margin * np.linalg.norm(encodings[members] - average, axis=1)
+        shrunk = labels.copy()
+        shrunk[members[stranger]] = NOISE
+        shrunk = _at_least(shrunk, params.min_cluster_size)
+        removed.append(np.flatnonzero((labels != NOISE) & (shrunk == NOISE)))
+        if not stranger.any():
+            break
+        labels = shrunk
+    return labels, np.concatenate(removed)
 
 
 def _person_like(
     encodings: np.ndarray, labels: np.ndarray, average: np.ndarray | None, params: ClusterParams
 ) -> np.ndarray:
-    """Drops seeds spread wider than one person's photos, and seeds centred on the average face: not a person."""
+    """Drops seeds spread wider than one person's photos, and, once the average face is known, seeds near it
+    or whose faces point from it in scattered directions: poor photos of several people, not a person."""
     if count(labels) == 0:
         return labels
     person_like = _spread(encodings, labels)[:-1] <= params.max_spread
     if average is not None:
-        person_like &= np.linalg.norm(centroids(encodings, labels) - average, axis=1) >= params.min_offset_from_average
+        offset = np.linalg.norm(centroids(encodings, labels) - average, axis=1)
+        person_like &= (offset >= params.min_offset_from_average) & (
+            _coherence(encodings, labels, average) >= params.min_coherence
+        )
     return _dense(np.where(np.r_[person_like, False][labels], labels, NOISE))
+
+
+def _coherence(encodings: np.ndarray, labels: np.ndarray, average: np.ndarray) -> np.ndarray:
+    """Per label, the length of the mean of its faces' unit directions from the average face: about 0.85 for
+    one person's photos (0.7 for an average-looking person), near 1/sqrt(people) for a mix of people."""
+    members = np.flatnonzero(labels != NOISE)
+    offsets = encodings[members] - average
+    units = offsets / np.maximum(np.linalg.norm(offsets, axis=1, keepdims=True), 1e-12)
+    one_hot = sparse.csr_matrix(
+        (np.ones(len(members), dtype=np.float32), (labels[members], np.arange(len(members)))),
+        shape=(count(labels), len(members)),
+    )
+    sizes = np.maximum(np.asarray(one_hot.sum(axis=1)).ravel(), 1)
+    return np.linalg.norm(np.asarray(one_hot @ units), axis=1) / sizes
 
 
 def _at_least(labels: np.ndarray, size: int) -> np.ndarray:
@@ -115,7 +140,10 @@ def assign(
     params: ClusterParams,
     average: np.ndarray | None,
 ) -> np.ndarray:
-    """Unclustered faces among `rows` (whose neighbours are `neighbours`) join a nearby cluster's centroid.
+    """Unclustered faces among `rows` (whose neighbours are `neighbours`) join the cluster of several of their
+    neighbours, if it is near and unambiguous: the one whose direction from the average face is most
+    alike the face's, `assign_similarity` alike and no other as much (a poor photo shrinks towards the
+    average face but keeps its person's direction); without an average face, the clearly nearest centroid.
 
     A cluster that the newcomers would spread wider than one person's photos takes none of them: that
     is a seed of "average-looking" faces that strangers happen to sit near."""
@@ -128,25 +156,42 @@ def assign(
     voted = _has_votes(candidates, params.assign_votes)  # only these can pass; spares the distances
     todo, candidates = todo[voted], candidates[voted]
     means = centroids(encodings, labels)
+    units = None if average is None else directions(encodings, labels, average)
     for part in np.array_split(np.arange(len(todo)), max(1, len(todo) // 20_000)):
         faces, near = rows[todo[part]], candidates[part]
-        distances = np.linalg.norm(encodings[faces, None, :] - means[near], axis=2)
-        distances[near == NOISE] = np.inf
-        best = distances.argmin(axis=1)
-        best_label = near[np.arange(len(part)), best]
-        best_distance = distances[np.arange(len(part)), best]
-        same = near == best_label[:, None]
-        second = np.where(same, np.inf, distances).min(axis=1)
-        if average is not None:  # the average face competes like a cluster: a face must be clearly nearer the person
-            second = np.minimum(second, np.linalg.norm(encodings[faces] - average, axis=1))
-        ok = (
-            (best_distance < params.assign_distance)
-            & (best_distance < params.assign_margin * second)
-            & (same.sum(axis=1) >= params.assign_votes)
-        )
-        labels[faces[ok]] = best_label[ok]
+        chosen, ok = _choose(encodings[faces], near, means, units, average, params)
+        labels[faces[ok]] = chosen[ok]
     too_wide = _spread(encodings, labels)[labels] > params.max_spread
     return np.where(too_wide & (before == NOISE), NOISE, labels)
+
+
+def _choose(
+    faces: np.ndarray,
+    near: np.ndarray,
+    means: np.ndarray,
+    units: np.ndarray | None,
+    average: np.ndarray | None,
+    params: ClusterParams,
+) -> tuple[np.ndarray, np.ndarray]:
+    """For each face, the best of the clusters `near` names (NOISE: none) and whether it may join it."""
+    distances = np.linalg.norm(faces[:, None, :] - means[near], axis=2)
+    if units is None:
+        score = -distances  # nearest centroid
+    else:
+        offsets = faces - average
+        score = np.einsum("nd,nkd->nk", offsets / np.linalg.norm(offsets, axis=1, keepdims=True), units[near])
+    score[near == NOISE] = -np.inf
+    best = score.argmax(axis=1)
+    at = np.arange(len(faces))
+    chosen, best_score, best_distance = near[at, best], score[at, best], distances[at, best]
+    same = near == chosen[:, None]
+    runner_up = np.where(same, -np.inf, score).max(axis=1)
+    if units is None:
+        clear = best_distance < params.margin * -runner_up
+    else:
+        clear = (best_score >= params.assign_similarity) & (runner_up < params.assign_similarity)
+    ok = clear & (best_distance < params.assign_distance) & (same.sum(axis=1) >= params.assign_votes)
+    return chosen, ok
 
 
 def _has_votes(candidates: np.ndarray, votes: int) -> np.ndarray:
@@ -158,29 +203,40 @@ def _has_votes(candidates: np.ndarray, votes: int) -> np.ndarray:
     return run.any(axis=1)
 
 
-def merge_looks(encodings: np.ndarray, labels: np.ndarray, params: ClusterParams, mergeable: np.ndarray) -> np.ndarray:
-    """Merges clusters of one person in several looks: clusters (of `min_merge_size`+ faces) whose
-    directions are `merge_similarity` alike, linked in groups; a group whose parts are not all at least
-    `hint_similarity` alike (a chain through a middle cluster) stays apart."""
-    sizes = np.bincount(labels[labels != NOISE], minlength=len(mergeable))
-    candidates = np.flatnonzero(mergeable & (sizes >= params.min_merge_size))
+def merge_looks(encodings: np.ndarray, labels: np.ndarray, params: ClusterParams, earlier: int = 0) -> np.ndarray:
+    """Merges clusters of one person: clusters (of `min_merge_size`+ faces) whose directions are
+    `merge_similarity` alike, linked in groups, in rounds: the fragments of one look join first, then
+    the looks, once each look's direction is no longer hidden behind its own fragments'.
+
+    Labels below `earlier` belong to an earlier result: a new cluster may join one of them (its faces
+    take that cluster's label), but two earlier clusters are never merged."""
+    for _ in range(params.merge_rounds):
+        merged = _merge_round(encodings, labels, params, earlier)
+        if np.array_equal(merged, labels):
+            break
+        labels = merged
+    return labels
+
+
+def _merge_round(encodings: np.ndarray, labels: np.ndarray, params: ClusterParams, earlier: int) -> np.ndarray:
+    """One round: a group whose parts are not all `hint_similarity` alike (a chain) stays apart."""
+    sizes = np.bincount(labels[labels != NOISE], minlength=count(labels))
+    candidates = np.flatnonzero(sizes >= params.min_merge_size)
     if len(candidates) < 2:
         return labels
     units = directions(encodings, labels)[candidates]
     rows, similarity = similar(units, params.max_hints, params)
     linked = similarity >= params.merge_similarity
+    sources = np.repeat(np.arange(len(candidates)), rows.shape[1])[linked.ravel()]
     edges = sparse.csr_matrix(
-        (
-            np.ones(linked.sum(), dtype=np.int8),
-            (np.repeat(np.arange(len(candidates)), rows.shape[1])[linked.ravel()], rows[linked]),
-        ),
-        shape=(len(candidates), len(candidates)),
+        (np.ones(len(sources), dtype=np.int8), (sources, rows[linked])), shape=(len(candidates), len(candidates))
     )
     _, group = connected_components(edges, directed=False)
-    into = np.arange(len(mergeable))
+    into = np.arange(len(sizes))
     for parts in _groups_of_several(group):
-        if (units[parts] @ units[parts].T).min() >= params.hint_similarity:
-            into[candidates[parts]] = candidates[parts].min()
+        labels_of_parts = candidates[parts]
+        if (labels_of_parts < earlier).sum() <= 1 and (units[parts] @ units[parts].T).min() >= params.hint_similarity:
+            into[labels_of_parts] = labels_of_parts.min()  # an earlier cluster, if any, has the smallest label
     return np.where(labels == NOISE, NOISE, into[np.maximum(labels, 0)])
 
 
@@ -190,10 +246,11 @@ def _groups_of_several(group: np.ndarray) -> list[np.ndarray]:
     return [parts for parts in split if len(parts) > 1]
 
 
-def directions(encodings: np.ndarray, labels: np.ndarray) -> np.ndarray:
-    """Per label, the unit vector from the library's average face to the centroid: what tells people apart
-    whatever the photos' quality (poor photos shrink towards the average face along that direction)."""
-    offsets = centroids(encodings, labels) - encodings.mean(axis=0)
+def directions(encodings: np.ndarray, labels: np.ndarray, average: np.ndarray | None = None) -> np.ndarray:
+    """Per label, the unit vector from the average face (by default the library's mean encoding) to the
+    centroid: what tells people apart whatever the photos' quality (poor photos shrink towards the
+    average face along that direction)."""
+    offsets = centroids(encodings, labels) - (encodings.mean(axis=0) if average is None else average)
     return offsets / np.maximum(np.linalg.norm(offsets, axis=1, keepdims=True), 1e-12)
 
 

@@ -30,8 +30,8 @@ class NeighbourSearch:
     settled_distance: float = 0.42  # ... unless all k neighbours found in its own cell are this close already
     max_cell: int = 400  # members of a cell searched first; the rest only for faces still unsettled
     cells_factor: float = 1.0  # cells = factor x sqrt(probes x n): balances assigning cells against scanning
-    train_points_per_cell: int = 32
-    train_iterations: int = 10
+    train_points_per_cell: int = 16
+    train_iterations: int = 8
     seed: int = 1234
     threads: int = field(default_factory=lambda: len(os.sched_getaffinity(0)))
 
@@ -197,18 +197,21 @@ def _drop_self(found: np.ndarray, squared: np.ndarray, query_rows: np.ndarray) -
     return found[keep].reshape(-1, k), squared[keep].reshape(-1, k)
 
 
-def shared_neighbours(rows: np.ndarray, chunk: int = 20_000) -> np.ndarray:
-    """For each edge (i, j = rows[i, c]): how many faces the neighbourhoods of i and j (each face with its
-    k neighbours) have in common, i and j included.
+def shared_neighbours(rows: np.ndarray, asked: np.ndarray, chunk: int = 200_000) -> np.ndarray:
+    """For each edge (i, j = rows[i, c]) where `asked[i, c]`: how many faces the neighbourhoods of i and j
+    (each face with its k neighbours) have in common, i and j included; 0 elsewhere.
 
     Photos of one person share their neighbourhoods (the person's other photos); a bridge between two
     people, or a poor photo among strangers, shares little: this is what stops chaining.
     """
+    compact = rows.astype(np.int32) if len(rows) < 2**31 else rows  # half the memory traffic
+    unpadded = np.where(compact < 0, -2, compact)  # a list's padding (-1) never matches the other's
+    sources, slots = np.nonzero(asked)
     counts = np.zeros(rows.shape, dtype=np.int16)
-    for start in range(0, len(rows), chunk):
-        mine = rows[start : start + chunk]
-        theirs = rows[np.maximum(mine, 0)]  # (c, k, k): the neighbour lists of my neighbours
-        common = (mine[:, None, :, None] == theirs[:, :, None, :]).any(axis=3) & (mine[:, None, :] >= 0)
-        me = np.arange(start, start + len(mine))[:, None, None]
-        counts[start : start + chunk] = common.sum(axis=2) + 1 + (theirs == me).any(axis=2)  # + j, + i if mutual
+    for start in range(0, len(sources), chunk):
+        i, c = sources[start : start + chunk], slots[start : start + chunk]
+        mine, theirs = unpadded[i], compact[compact[i, c]]  # (e, k): the two neighbour lists of each edge
+        common = (mine[:, :, None] == theirs[:, None, :]).sum(axis=(1, 2))  # lists hold no repeats
+        mutual = (theirs == i[:, None]).any(axis=1)
+        counts[i, c] = common + 1 + mutual  # + j itself, + i if j lists it too
     return counts

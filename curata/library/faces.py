@@ -55,14 +55,18 @@ class ClusterParams:
     shared_neighbours: int = 4  # so a person needs 4 photos to found a cluster (3 with a shared stranger)
     min_cluster_size: int = 3
     seed_rounds: int = 3  # faces expelled from a seed are seeded again among themselves, this many times
+    max_peelings: int = 10  # rounds of removing a seed's outlying faces, each after its centroid moved
     max_member_distance: float = 0.45  # from a seed's centroid; 99.9% of one person's photos are nearer
     max_spread: float = 0.35  # RMS distance of a cluster's faces from its centroid (one look); one person's ~0.28
     people_for_average: int = 30  # seeds needed before the library's mean encoding counts as the average face
-    min_offset_from_average: float = 0.25  # a person's centroid lies 0.4+ from the average face
+    min_offset_from_average: float = 0.25  # a person's centroid lies 0.3+ from the average face
+    min_coherence: float = 0.65  # of a seed's directions from the average face (see face_linkage._coherence)
+    margin: float = 0.85  # a face's cluster at most this fraction of the distance to the runner-up or the average face
     assign_distance: float = 0.45
-    assign_margin: float = 0.85  # nearest centroid at most this fraction of the second nearest
+    assign_similarity: float = 0.65  # cosine with the cluster's direction; one person's photos 0.72+ (99%)
     assign_votes: int = 3  # of the face's neighbours, at least this many already in that cluster
     merge_similarity: float = 0.6  # cosine of two clusters' directions from the average face: one person's looks
+    merge_rounds: int = 3
     min_merge_size: int = 10  # smaller clusters' centroids are too noisy to merge on
     hint_similarity: float = 0.45  # other people: below 0.45 even among 150,000 (1M faces)
     max_hints: int = 3
@@ -117,13 +121,14 @@ def cluster_faces(faces: FaceSet, params: ClusterParams = ClusterParams()) -> Fa
     average = average_face(faces.encodings, people_in(graph, params), params)
     labels = seed_labels(faces.encodings, graph, params, average)
     labels = assign(faces.encodings, labels, np.arange(len(labels)), neighbours, params, average)
-    labels = merge_looks(faces.encodings, labels, params, mergeable=np.ones(count(labels), dtype=bool))
+    labels = merge_looks(faces.encodings, labels, params)
     return _result(faces, labels, _anchor_names(faces, labels), params)
 
 
 def extend_clustering(previous: pa.Table, faces: FaceSet, params: ClusterParams = ClusterParams()) -> FaceClustering:
     """Adds faces to an earlier result: every face that had a cluster keeps it; the others (new faces
-    and earlier noise) join an existing cluster if they clearly belong, else cluster among themselves."""
+    and earlier noise) join an existing cluster if they clearly belong, else cluster among themselves,
+    and such a new cluster may still join an existing one of the same person (never two existing)."""
     labels, names = _previous_labels(previous, faces)
     pool = np.flatnonzero(labels == NOISE)
     average = average_face(faces.encodings, len(names), params)
@@ -137,8 +142,7 @@ def extend_clustering(previous: pa.Table, faces: FaceSet, params: ClusterParams 
         new = seed_labels(faces.encodings[rest], graph, params, average)
         new = assign(faces.encodings[rest], new, np.arange(len(rest)), own, params, average)
         labels[rest] = np.where(new == NOISE, NOISE, new + len(names))
-        mergeable = np.arange(count(labels)) >= len(names)  # earlier clusters never change
-        labels = merge_looks(faces.encodings, labels, params, mergeable=mergeable)
+        labels = merge_looks(faces.encodings, labels, params, earlier=len(names))
     names = names + _anchor_names(faces, labels, frozenset(names))[len(names) :]
     return _result(faces, labels, names, params)
 

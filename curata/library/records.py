@@ -32,6 +32,7 @@ from curata.library.source import (
 )
 from curata.library.tables import ENCODING_DIM, LIBRARY_FACES, LIBRARY_IMAGES, LIBRARY_QUARANTINE
 from curata.library.validate import AcceptedImage, library_id, validate_record
+from curata.progress import Progress
 from curata.quarantine import quarantine_row
 from curata.rules import Refused, Violation
 
@@ -95,6 +96,7 @@ def iter_library_batches(
     claims = IdClaims()
     records = iter_raw_records(path, limits.max_record_bytes)
     workers = max(1, threads)
+    progress = Progress(f"reading {path.name}", unit="records")
     with ThreadPoolExecutor(workers) as pool:
         while raws := list(itertools.islice(records, batch_records)):
             outcomes = _claim_ids(raws, claims, path.name)
@@ -104,7 +106,9 @@ def iter_library_batches(
             checked = pool.map(_validate_all, slices, repeat(folder), repeat(inspector))
             done = iter(_interleave(list(checked), len(todo)))
             outcomes = [next(done) if isinstance(outcome, str) else outcome for outcome in outcomes]
+            progress.advance(len(raws))
             yield _to_batch(raws, outcomes, path.name)
+    progress.finish()
 
 
 def _claim_ids(raws: list[RawRecord], claims: IdClaims, file_name: str) -> list[str | Violation]:

@@ -37,6 +37,18 @@ class _Match:
     method: str
 
 
+class _Mining:
+    """One project's mining state: the quarantine and every file's outcome, filled in as the steps run."""
+
+    def __init__(self, project: str):
+        self.project = project
+        self.quarantine: list[dict] = []
+        self.outcomes: dict[str, list[str]] = defaultdict(list)
+
+    def refuse(self, kind: str, record_id: str, rule: rules.Rule, file: str, detail: str) -> None:
+        self.quarantine.append(quarantine_row(kind, record_id, self.project, Violation(rule, file, detail)))
+
+
 def mine_project(
     project: str,
     files: list[ProjectFile],
@@ -45,148 +57,184 @@ def mine_project(
     workers: int = 1,
 ) -> ProjectPairs:
     """Groups sandbox stages by timestamp, matches winners by name, then bytes, then pixels."""
-    quarantine: list[dict] = []
-    outcome_ids: dict[str, list[str]] = defaultdict(list)
+    mining = _Mining(project)
+    groups, winners = _sort_files(files, mining)
+    matcher = _WinnerMatcher(groups, data_root, pixel_hash, workers, mining)
+    matches = _match_winners(winners, matcher, mining)
+    group_rows, pair_rows = _decide_groups(project, groups, matches, mining)
+    stats = _stats(project, files, mining.outcomes, group_rows, pair_rows)
+    return ProjectPairs(
+        groups=HISTORICAL_GROUPS.from_rows(group_rows),
+        pairs=HISTORICAL_PAIRS.from_rows(pair_rows),
+        quarantined=quarantine_table(mining.quarantine),
+        stats=PROJECT_STATS.from_rows([stats]),
+        file_outcomes=dict(mining.outcomes),
+    )
 
-    def refuse(kind: str, record_id: str, rule: rules.Rule, file: str, detail: str) -> None:
-        quarantine.append(quarantine_row(kind, record_id, project, Violation(rule, file, detail)))
 
+def _sort_files(files: list[ProjectFile], mining: _Mining) -> tuple[dict[str, list[ProjectFile]], list[ProjectFile]]:
+    """Sandbox stages into groups by timestamp, winners aside; refused images and strays quarantined."""
     groups: dict[str, list[ProjectFile]] = defaultdict(list)
     winners: list[ProjectFile] = []
     for f in files:
         stray = (f.role == "sandbox" and f.parsed is None) or not f.is_image_name
         if f.rule is not None and not stray:
-            refuse(PROJECT_FILE, f.path, f.rule, f.path, f.error or "failed the image inspection")
-            outcome_ids["image_refused"].append(f.path)
+            mining.refuse(PROJECT_FILE, f.path, f.rule, f.path, f.error or "failed the image inspection")
+            mining.outcomes["image_refused"].append(f.path)
         elif f.sha256 is None or stray:
             detail = f"name {f.name!r} has no YYYYMMDD_HHMMSS_stageN" if stray else f"{f.error}"
-            refuse(PROJECT_FILE, f.path, rules.PROJECT_STRAY_FILE, f.path, detail)
-            outcome_ids["stray"].append(f.path)
+            mining.refuse(PROJECT_FILE, f.path, rules.PROJECT_STRAY_FILE, f.path, detail)
+            mining.outcomes["stray"].append(f.path)
         elif f.role == "sandbox":
             groups[f.parsed.group].append(f)
-            outcome_ids["grouped"].append(f.path)
+            mining.outcomes["grouped"].append(f.path)
         else:
             winners.append(f)
+    return groups, winners
 
-    members_by_name = {(m.parsed.group, m.name): m for ms in groups.values() for m in ms}
-    members_by_sha: dict[str, list[ProjectFile]] = defaultdict(list)
-    for ms in groups.values():
-        for m in ms:
-            members_by_sha[m.sha256].append(m)
-    pixel_cache: dict[str, tuple[tuple[int, int], str] | None] = {}
-    refused_winners: set[str] = set()
 
-    def pixels(f: ProjectFile) -> tuple[tuple[int, int], str] | None:
-        if f.path not in pixel_cache:
+class _WinnerMatcher:
+    """Where a winner came from: its name, identical bytes, or identical decoded pixels (decoded once each)."""
+
+    def __init__(
+        self,
+        groups: dict[str, list[ProjectFile]],
+        data_root: Path,
+        pixel_hash: Callable[[Path], tuple[tuple[int, int], str]],
+        workers: int,
+        mining: _Mining,
+    ):
+        self.groups = groups
+        self.data_root = data_root
+        self.pixel_hash = pixel_hash
+        self.workers = workers
+        self.mining = mining
+        self.members = [m for ms in groups.values() for m in ms]
+        self.by_name = {(m.parsed.group, m.name): m for m in self.members}
+        self.by_sha: dict[str, list[ProjectFile]] = defaultdict(list)
+        for m in self.members:
+            self.by_sha[m.sha256].append(m)
+        self.pixel_cache: dict[str, PixelFacts] = {}
+        self.refused_winners: set[str] = set()
+        self.index_by_size: dict[tuple[int, int], dict[str, list[ProjectFile]]] = {}
+
+    def pixels(self, f: ProjectFile) -> PixelFacts:
+        if f.path not in self.pixel_cache:
             try:
-                pixel_cache[f.path] = pixel_hash(data_root / f.path)
+                self.pixel_cache[f.path] = self.pixel_hash(self.data_root / f.path)
             except Exception as exc:  # inspected, but changed since or undecodable in full: quarantined
-                pixel_cache[f.path] = None
+                self.pixel_cache[f.path] = None
                 if f.role == "winner":
-                    refuse(PROJECT_FILE, f.path, rules.PROJECT_UNREADABLE, f.path, f"{type(exc).__name__}: {exc}")
-                    refused_winners.add(f.path)
-        return pixel_cache[f.path]
+                    detail = f"{type(exc).__name__}: {exc}"
+                    self.mining.refuse(PROJECT_FILE, f.path, rules.PROJECT_UNREADABLE, f.path, detail)
+                    self.refused_winners.add(f.path)
+        return self.pixel_cache[f.path]
 
-    index_by_size: dict[tuple[int, int], dict[str, list[ProjectFile]]] = {}
-
-    def pixel_index(size: tuple[int, int]) -> dict[str, list[ProjectFile]]:
+    def pixel_index(self, size: tuple[int, int]) -> dict[str, list[ProjectFile]]:
         """Pixel hash -> members, over every member of this size; built once, on first need."""
-        if size not in index_by_size:
-            members = [m for ms in groups.values() for m in ms if m.path not in pixel_cache]
-            n = max(1, workers)
+        if size not in self.index_by_size:
+            todo = [m for m in self.members if m.path not in self.pixel_cache]
+            n = max(1, self.workers)
             with ThreadPoolExecutor(max_workers=n) as pool:  # Pillow's decoders release the GIL
                 list(
                     pool.map(
-                        lambda chunk: [m.size == size and pixels(m) for m in chunk],
-                        [members[i::n] for i in range(n)],
+                        lambda chunk: [m.size == size and self.pixels(m) for m in chunk], [todo[i::n] for i in range(n)]
                     )
                 )
             index: dict[str, list[ProjectFile]] = defaultdict(list)
-            for m in (m for ms in groups.values() for m in ms):
-                if pixel_cache.get(m.path) is not None and pixel_cache[m.path][0] == size:
-                    index[pixel_cache[m.path][1]].append(m)
-            index_by_size[size] = index
-        return index_by_size[size]
+            for m in self.members:
+                facts = self.pixel_cache.get(m.path)
+                if facts is not None and facts[0] == size:
+                    index[facts[1]].append(m)
+            self.index_by_size[size] = index
+        return self.index_by_size[size]
 
-    matches: list[_Match] = []
+    def match(self, w: ProjectFile) -> _Match | None:
+        return _match_winner(w, self.by_name, self.by_sha, self.groups, self.pixels, self.pixel_index)
+
+
+def _match_winners(winners: list[ProjectFile], matcher: _WinnerMatcher, mining: _Mining) -> list[_Match]:
+    matches = []
     for w in winners:
-        match = _match_winner(w, members_by_name, members_by_sha, groups, pixels, pixel_index)
+        match = matcher.match(w)
         if match is None:
-            if w.path not in refused_winners:
+            if w.path not in matcher.refused_winners:
                 detail = "matches no single group by name, bytes or pixels (none, or stages of several groups)"
-                refuse(PROJECT_FILE, w.path, rules.PROJECT_WINNER_WITHOUT_GROUP, w.path, detail)
-            outcome_ids["winner_unmatched"].append(w.path)
+                mining.refuse(PROJECT_FILE, w.path, rules.PROJECT_WINNER_WITHOUT_GROUP, w.path, detail)
+            mining.outcomes["winner_unmatched"].append(w.path)
         else:
             matches.append(match)
-            outcome_ids["winner_matched"].append(w.path)
+            mining.outcomes["winner_matched"].append(w.path)
+    return matches
 
+
+def _decide_groups(
+    project: str, groups: dict[str, list[ProjectFile]], matches: list[_Match], mining: _Mining
+) -> tuple[list[dict], list[dict]]:
+    """Each group chosen (one winner), none kept, or quarantined (two winners); a pair per rejected stage."""
     chosen_by_group: dict[str, dict[str, _Match]] = defaultdict(dict)
     for m in matches:
         chosen_by_group[m.member.parsed.group].setdefault(m.member.path, m)
-
     group_rows, pair_rows = [], []
     for key in sorted(groups):
         members = sorted(groups[key], key=lambda m: (m.parsed.stage, m.name))
         chosen = list(chosen_by_group.get(key, {}).values())
-        row = {
-            "project": project,
-            "group_key": key,
-            "group_time": group_time(key),
-            "members": [m.path for m in members],
-            "stages": [m.parsed.stage for m in members],
-            "chosen_path": None,
-            "chosen_stage": None,
-            "winner_path": None,
-            "match_method": None,
-            "anomaly": False,
-        }
+        row = _group_row(project, key, members)
         if len(chosen) > 1:
             names = ", ".join(sorted(c.winner.name for c in chosen))
-            refuse(PROJECT_GROUP, f"{project}/{key}", rules.PROJECT_TWO_WINNERS, chosen[0].winner.path, names)
+            mining.refuse(PROJECT_GROUP, f"{project}/{key}", rules.PROJECT_TWO_WINNERS, chosen[0].winner.path, names)
             group_rows.append({**row, "outcome": "quarantined"})
-            continue
-        if not chosen:
+        elif not chosen:
             group_rows.append({**row, "outcome": "none_kept"})
-            continue
-        (c,) = chosen
-        rejected = [m for m in members if m.path != c.member.path]
-        anomaly = any(r.parsed.stage > c.member.parsed.stage for r in rejected)
-        group_rows.append(
-            {
-                **row,
-                "outcome": "chosen",
-                "chosen_path": c.member.path,
-                "chosen_stage": c.member.parsed.stage,
-                "winner_path": c.winner.path,
-                "match_method": c.method,
-                "anomaly": anomaly,
-            }
-        )
-        for r in rejected:
-            pair_rows.append(
-                {
-                    "project": project,
-                    "group_key": key,
-                    "group_time": row["group_time"],
-                    "chosen_path": c.member.path,
-                    "rejected_path": r.path,
-                    "chosen_stage": c.member.parsed.stage,
-                    "rejected_stage": r.parsed.stage,
-                    "chosen_sha256": c.member.sha256,
-                    "rejected_sha256": r.sha256,
-                    "anomaly": r.parsed.stage > c.member.parsed.stage,
-                    "match_method": c.method,
-                }
-            )
+        else:
+            (c,) = chosen
+            rejected = [m for m in members if m.path != c.member.path]
+            group_rows.append(_chosen_row(row, c, rejected))
+            pair_rows += [_pair_row(row, c, r) for r in rejected]
+    return group_rows, pair_rows
 
-    stats = _stats(project, files, outcome_ids, group_rows, pair_rows)
-    return ProjectPairs(
-        groups=pa.Table.from_pylist(group_rows, schema=HISTORICAL_GROUPS.schema),
-        pairs=pa.Table.from_pylist(pair_rows, schema=HISTORICAL_PAIRS.schema),
-        quarantined=quarantine_table(quarantine),
-        stats=pa.Table.from_pylist([stats], schema=PROJECT_STATS.schema),
-        file_outcomes=dict(outcome_ids),
-    )
+
+def _group_row(project: str, key: str, members: list[ProjectFile]) -> dict:
+    return {
+        "project": project,
+        "group_key": key,
+        "group_time": group_time(key),
+        "members": [m.path for m in members],
+        "stages": [m.parsed.stage for m in members],
+        "chosen_path": None,
+        "chosen_stage": None,
+        "winner_path": None,
+        "match_method": None,
+        "anomaly": False,
+    }
+
+
+def _chosen_row(row: dict, c: _Match, rejected: list[ProjectFile]) -> dict:
+    return {
+        **row,
+        "outcome": "chosen",
+        "chosen_path": c.member.path,
+        "chosen_stage": c.member.parsed.stage,
+        "winner_path": c.winner.path,
+        "match_method": c.method,
+        "anomaly": any(r.parsed.stage > c.member.parsed.stage for r in rejected),
+    }
+
+
+def _pair_row(row: dict, c: _Match, r: ProjectFile) -> dict:
+    return {
+        "project": row["project"],
+        "group_key": row["group_key"],
+        "group_time": row["group_time"],
+        "chosen_path": c.member.path,
+        "rejected_path": r.path,
+        "chosen_stage": c.member.parsed.stage,
+        "rejected_stage": r.parsed.stage,
+        "chosen_sha256": c.member.sha256,
+        "rejected_sha256": r.sha256,
+        "anomaly": r.parsed.stage > c.member.parsed.stage,
+        "match_method": c.method,
+    }
 
 
 PixelFacts = tuple[tuple[int, int], str] | None

@@ -11,6 +11,7 @@ from pathlib import Path
 from PIL import Image
 
 from curata.images import IMAGE_EXTENSIONS, ImageLimits, ImageRejected, inspect_file
+from curata.progress import Progress
 from curata.projects.naming import StageName, parse_stage_name
 from curata.rules import Rule
 
@@ -48,27 +49,37 @@ def scan_project(project_dir: Path, data_root: Path, limits: ImageLimits, worker
             prefix = folder.relative_to(data_root).as_posix() + "/"
             entries += [(e, role, prefix) for e in sorted(os.scandir(folder), key=lambda e: e.name)]
 
+    progress = Progress(f"inspecting {project_dir.name}", len(entries), "files")
+
     def one(item: tuple[os.DirEntry[str], str, str]) -> ProjectFile:
-        entry, role, prefix = item
-        rel = prefix + entry.name
-        image_name = os.path.splitext(entry.name)[1].lower() in IMAGE_EXTENSIONS
-        if entry.is_symlink() or not entry.is_file(follow_symlinks=False):
-            kind = "symlink" if entry.is_symlink() else "directory"
-            return ProjectFile(rel, entry.name, role, None, None, image_name, f"{kind}, not a file")
-        parsed = parse_stage_name(entry.name)
-        if not image_name:
-            return ProjectFile(rel, entry.name, role, None, parsed, image_name, "not an image file name")
-        try:
-            facts = inspect_file(Path(entry.path), limits)
-        except ImageRejected as rejected:
-            return ProjectFile(rel, entry.name, role, None, parsed, image_name, rejected.detail, rejected.rule)
-        return ProjectFile(rel, entry.name, role, facts.sha256, parsed, image_name, size=(facts.width, facts.height))
+        found = _inspect_entry(item, limits)
+        progress.advance()
+        return found
 
     n = max(1, workers)
     chunks = [entries[i::n] for i in range(n)]
     with ThreadPoolExecutor(max_workers=n) as pool:
-        done = pool.map(lambda chunk: [one(item) for item in chunk], chunks)
-    return sorted((f for chunk in done for f in chunk), key=lambda f: (f.role != "sandbox", f.name))
+        done = [f for chunk in pool.map(lambda chunk: [one(item) for item in chunk], chunks) for f in chunk]
+    progress.finish()
+    return sorted(done, key=lambda f: (f.role != "sandbox", f.name))
+
+
+def _inspect_entry(item: tuple[os.DirEntry[str], str, str], limits: ImageLimits) -> ProjectFile:
+    """A project file: a link or a folder as such, a non-image name aside, an image inspected."""
+    entry, role, prefix = item
+    rel = prefix + entry.name
+    image_name = os.path.splitext(entry.name)[1].lower() in IMAGE_EXTENSIONS
+    if entry.is_symlink() or not entry.is_file(follow_symlinks=False):
+        kind = "symlink" if entry.is_symlink() else "directory"
+        return ProjectFile(rel, entry.name, role, None, None, image_name, f"{kind}, not a file")
+    parsed = parse_stage_name(entry.name)
+    if not image_name:
+        return ProjectFile(rel, entry.name, role, None, parsed, image_name, "not an image file name")
+    try:
+        facts = inspect_file(Path(entry.path), limits)
+    except ImageRejected as rejected:
+        return ProjectFile(rel, entry.name, role, None, parsed, image_name, rejected.detail, rejected.rule)
+    return ProjectFile(rel, entry.name, role, facts.sha256, parsed, image_name, size=(facts.width, facts.height))
 
 
 def pixel_digest(path: Path) -> tuple[tuple[int, int], str]:
