@@ -14,7 +14,7 @@ from curata.erasure.keys import check_key
 from curata.erasure.tombstones import Tombstones
 from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
-from curata.sessions.batch import AcceptedSession, validate_partition
+from curata.sessions.batch import AcceptedLookup, accepted_in, validate_partition
 from curata.sessions.checks import accepted_session_problems
 from curata.sessions.inventory import list_session_folders
 from curata.sessions.tables import RAW_SESSIONS, SESSION_PEOPLE
@@ -92,16 +92,14 @@ def validated_session_outcomes(
     yield from session_partition_checks(raw_sessions, result.accepted, result.quarantined, result.deferred)
 
 
-def accepted_in_other_days(curata: CurataSettings, day: str) -> list[AcceptedSession]:
+def accepted_in_other_days(curata: CurataSettings, day: str) -> AcceptedLookup:
     """The sessions this asset accepted in its other partitions: what a repeat here is compared with.
 
     Dagster has no partition mapping from one day to every other day of the same asset, so this one read
     of the asset's own partitions goes to the warehouse directly.
     """
     warehouse = curata.warehouse
-    others = [p for p in warehouse.partitions("validated_sessions") if p != day]
-    columns = ["timestamp", "session_id", "pair_key", "content_key"]
-    return [AcceptedSession.of(r) for r in warehouse.read_all("validated_sessions", others, columns).to_pylist()]
+    return accepted_in(warehouse, [p for p in warehouse.partitions("validated_sessions") if p != day])
 
 
 def session_partition_checks(

@@ -20,7 +20,7 @@ from curata.images import DEFAULT_IMAGE_LIMITS, ImageRejected, inspect_image
 from curata.layout import DataRoot
 from curata.privacy import PseudonymKey
 from curata.sample.sessions import generate_sessions
-from curata.sessions.batch import validate_partition
+from curata.sessions.batch import nothing_elsewhere, validate_partition
 from curata.sessions.inventory import list_session_folders
 from curata.sessions.validate import Limits
 
@@ -70,7 +70,7 @@ def ingest(root: DataRoot, workers: int, by_day: dict[str, list[str]]) -> int:
             day,
             data_root=root.root,
             key=PseudonymKey.from_secret("benchmark-key-0123456789"),
-            accepted_elsewhere=[],
+            accepted_elsewhere=nothing_elsewhere,
             limits=Limits(settle_seconds=0),
             workers=workers,
         )

@@ -109,7 +109,7 @@ def test_days_ingested_before_the_index_existed_are_filled_from_their_tables(roo
         "2025-01-15",
         data_root=root.root,
         key=PSEUDONYM_KEY,
-        accepted_elsewhere=[],
+        accepted_elsewhere=batch.nothing_elsewhere,
     )
     wh = Warehouse(Store.at(root.root))
     wh.write("raw_sessions", pa.table({"session_folder": [accepted.folder.name, refused.folder.name]}), "2025-01-15")
@@ -149,7 +149,7 @@ def test_ingestion_refuses_an_erased_pseudonym_image_or_folder_with_its_own_rule
         "2025-01-15",
         data_root=root.root,
         key=PSEUDONYM_KEY,
-        accepted_elsewhere=[],
+        accepted_elsewhere=batch.nothing_elsewhere,
         tombstones=stones,
     )
 

@@ -105,7 +105,7 @@ def test_days_ingested_concurrently_keep_the_earlier_session_whatever_the_order(
     defs = definitions_for(root, monkeypatch)
     instance = DagsterInstance.ephemeral()
     with monkeypatch.context() as concurrent:  # two runs at once: neither sees what the other accepted
-        concurrent.setattr("assets.sessions.accepted_in_other_days", lambda curata, day: [])
+        concurrent.setattr("assets.sessions.accepted_in_other_days", lambda curata, day: batch.nothing_elsewhere)
         assert ingest(defs, next_day, instance).success and ingest(defs, DAY_KEY, instance).success
     blocked = publish(defs, instance)
     assert not blocked.success and check_results(blocked)["every_partition_reconciles"] is False
@@ -117,6 +117,42 @@ def test_days_ingested_concurrently_keep_the_earlier_session_whatever_the_order(
     assert first.folder.name in accepted and copy.folder.name not in accepted
 
 
+def test_a_repeat_of_a_stored_day_is_found_and_only_key_sharing_rows_are_looked_up(root, make_session):
+    stored = [make_session(ts=later(i), seed=20 + i) for i in range(3)]
+    first = batch.validate_partition(
+        root.sessions,
+        [s.folder.name for s in stored],
+        DAY_KEY,
+        data_root=root.root,
+        key=PSEUDONYM_KEY,
+        accepted_elsewhere=batch.nothing_elsewhere,
+        now=time.time() + 3600,
+    )
+    warehouse = warehouse_of(root)
+    warehouse.write("validated_sessions", first.accepted, DAY_KEY)
+    asked: list[set[str]] = []
+    lookup = batch.accepted_in(warehouse, [DAY_KEY])
+
+    def recording(keys: set[str]) -> list[batch.AcceptedSession]:
+        asked.append(keys)
+        return lookup(keys)
+
+    repeat = make_session(ts=DAY + timedelta(days=1), seed=21)
+    result = batch.validate_partition(
+        root.sessions,
+        [repeat.folder.name],
+        "next-day",
+        data_root=root.root,
+        key=PSEUDONYM_KEY,
+        accepted_elsewhere=recording,
+        now=time.time() + 3600,
+    )
+    (row,) = result.quarantined.to_pylist()
+    assert row["rule_id"] == rules.DUPLICATE_CONTENT.id and stored[1].folder.name in row["detail"]
+    (keys,) = asked
+    assert [s.session_id for s in lookup(keys)] == [stored[1].folder.name]  # not the other two stored sessions
+
+
 def test_the_same_image_pair_with_another_instruction_is_quarantined_naming_the_first(root, make_session):
     first = make_session(ts=later(0), seed=5, instruction="make it modern")
     second = make_session(ts=later(9), seed=5, instruction="make it victorian")
@@ -126,7 +162,7 @@ def test_the_same_image_pair_with_another_instruction_is_quarantined_naming_the_
         DAY_KEY,
         data_root=root.root,
         key=PSEUDONYM_KEY,
-        accepted_elsewhere=[],
+        accepted_elsewhere=batch.nothing_elsewhere,
         now=time.time() + 3600,
     )
     assert result.accepted.column("session_id").to_pylist() == [first.folder.name]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from curata import rules
 from curata.erasure.people import session_person
@@ -18,6 +19,7 @@ from curata.quarantine import quarantine_row, quarantine_table
 from curata.rules import Violation
 from curata.sessions.tables import DEFERRED_SESSIONS, SESSION_PEOPLE, VALIDATED_SESSIONS
 from curata.sessions.validate import DEFAULT_LIMITS, Limits, SessionOutcome, validate_session
+from curata.warehouse import Warehouse
 
 SESSION_RECORD = "session_folder"
 
@@ -49,6 +51,31 @@ class AcceptedSession:
         return self.timestamp_ms, self.session_id
 
 
+# The sessions accepted elsewhere that share any of these content or image-pair keys: the only ones that can
+# make a session of this partition a repeat.
+AcceptedLookup = Callable[[set[str]], Iterable[AcceptedSession]]
+ACCEPTED_COLUMNS = ["timestamp", "session_id", "pair_key", "content_key"]
+
+
+def nothing_elsewhere(keys: set[str]) -> list[AcceptedSession]:
+    return []
+
+
+def accepted_in(warehouse: Warehouse, partitions: list[str]) -> AcceptedLookup:
+    """A lookup over stored partitions of validated_sessions that filters in Arrow: only the rows sharing a key
+    become Python objects, so a day's run does not slow down with every day stored before it."""
+
+    def lookup(keys: set[str]) -> list[AcceptedSession]:
+        if not keys or not partitions:
+            return []
+        table = warehouse.read_all(VALIDATED_SESSIONS.name, partitions, ACCEPTED_COLUMNS)
+        wanted = pa.array(sorted(keys), pa.string())
+        shares = pc.or_(pc.is_in(table["pair_key"], value_set=wanted), pc.is_in(table["content_key"], value_set=wanted))
+        return [AcceptedSession.of(row) for row in table.filter(shares).to_pylist()]
+
+    return lookup
+
+
 def validate_partition(
     sessions_dir: Path,
     folder_names: Sequence[str],
@@ -56,7 +83,7 @@ def validate_partition(
     *,
     data_root: Path,
     key: PseudonymKey,
-    accepted_elsewhere: Iterable[AcceptedSession],
+    accepted_elsewhere: AcceptedLookup,
     tombstones: Tombstones = NO_TOMBSTONES,
     limits: Limits = DEFAULT_LIMITS,
     now: float | None = None,
@@ -77,7 +104,7 @@ def validate_partition(
     outcomes = [outcome for outcome, _ in validated]
     people = [person for _, person in validated if person is not None]
     _quarantine_erased(outcomes, people, tombstones, sessions_dir, data_root)
-    _quarantine_repeats(outcomes, list(accepted_elsewhere), sessions_dir, data_root)
+    _quarantine_repeats(outcomes, accepted_elsewhere, sessions_dir, data_root)
     status = {o.folder: o.status for o in outcomes}
 
     accepted = [o.accepted for o in outcomes if o.status == "accepted"]
@@ -118,7 +145,7 @@ def _quarantine_erased(
 
 
 def _quarantine_repeats(
-    outcomes: list[SessionOutcome], elsewhere: list[AcceptedSession], sessions_dir: Path, data_root: Path
+    outcomes: list[SessionOutcome], accepted_elsewhere: AcceptedLookup, sessions_dir: Path, data_root: Path
 ) -> None:
     """The earliest session (by its own timestamp, then name) of a content or an image pair is kept, wherever it is.
 
@@ -126,7 +153,9 @@ def _quarantine_repeats(
     pair would carry two labels. Either is quarantined naming the session it repeats.
     """
     mine = {o.folder: o for o in outcomes if o.accepted is not None}
-    candidates = sorted([*elsewhere, *(AcceptedSession.of(o.accepted) for o in mine.values())], key=lambda s: s.order)
+    own = [AcceptedSession.of(o.accepted) for o in mine.values()]
+    elsewhere = accepted_elsewhere({k for s in own for k in (s.pair_key, s.content_key)})
+    candidates = sorted([*elsewhere, *own], key=lambda s: s.order)
     kept_content: dict[str, AcceptedSession] = {}
     kept_pair: dict[str, AcceptedSession] = {}
     for session in candidates:
