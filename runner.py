@@ -100,7 +100,8 @@ def describe_status(defs: Definitions, layout: DataRoot, instance: DagsterInstan
     lines.append(f"up to date: {', '.join(w.label for w in plan.up_to_date) or 'nothing yet'}")
     failed = [r for r in instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.FAILURE]), limit=20)]
     lines += [f"failed run {r.run_id[:8]}: {r.job_name} {r.tags.get('dagster/partition', '')}" for r in failed[:10]]
-    store = output_store(defs)
+    with resolved(defs, "curata", "exports") as (curata, exports):
+        store, readiness = curata.store, exports.readiness
     warehouse = Warehouse(store)
     deferred = warehouse.rows("deferred_sessions")
     lines += [f"deferred: {d['session_folder']}: {d['reason']}" for d in deferred[:20]]
@@ -109,7 +110,7 @@ def describe_status(defs: Definitions, layout: DataRoot, instance: DagsterInstan
         lines.append(
             f"images: {status.count('ok')} embedded, {status.count('failed')} failed, {status.count('missing')} missing"
         )
-    lines += [line for line in render_summary_datasets(store)]
+    lines += render_summary_datasets(store, readiness)
     return "\n".join(lines)
 
 

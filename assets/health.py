@@ -12,6 +12,7 @@ from curata.health import (
     SessionTables,
     blocking_errors,
     curation_health,
+    dataset_health,
     embedding_health,
     ingest_gaps,
     library_health,
@@ -107,6 +108,7 @@ def data_health_report(
         embeddings=embedding_health(t["image_embeddings"]),
         library=library_health(t["library_images"], t["library_quarantine"]),
         erasure=erasure_health(curata.store),
+        datasets=dataset_health(curata.store),
     )
     json_key, text_key = write_report(curata.store, report)
     context.log.info(render_text(report))

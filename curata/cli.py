@@ -202,10 +202,13 @@ def status(args: argparse.Namespace) -> int:
 def stats(args: argparse.Namespace) -> int:
     """Records, bytes and monthly cost per storage tier, savings from archiving, recommendations."""
     _, runner = prepare_environment(Path(args.root).resolve())
+    from curata.summary import render_summary_datasets
     from resources.archive import COLD, stats_command
 
-    with runner.resolved(runner.build_definitions_for(Path(args.root).resolve()), "curata", COLD) as (curata, cold):
+    defs = runner.build_definitions_for(Path(args.root).resolve())
+    with runner.resolved(defs, "curata", COLD, "exports") as (curata, cold, exports):
         print(stats_command(curata, cold))
+        print("\n".join(["", "datasets:", *render_summary_datasets(curata.store, exports.readiness)]))
     return 0
 
 

@@ -10,12 +10,14 @@ from datetime import UTC, datetime
 
 import pyarrow as pa
 
+from curata.export.versioned import latest_version
 from curata.layout import REPORTS
 from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
 from curata.sessions.arrivals import changed_since_ingested
 from curata.sessions.inventory import RawSessionFolder
 from curata.storage import Store
+from curata.summary import DATASETS
 
 SHOWN = 50
 Partitions = Mapping[str, pa.Table]
@@ -157,6 +159,21 @@ def embedding_health(catalog: pa.Table) -> dict:
     }
 
 
+def dataset_health(store: Store) -> dict[str, dict | None]:
+    """Each training dataset's latest version: rows, and the near-duplicate groups its split kept together."""
+    datasets: dict[str, dict | None] = {}
+    for name in DATASETS:
+        latest = latest_version(store, name)
+        split = latest.manifest.get("split", {}) if latest else {}
+        datasets[name] = latest and {
+            "version": latest.version,
+            "rows": sum(latest.rows.values()),
+            "near_duplicate_groups": split.get("near_duplicate_groups", 0),
+            "near_duplicate_pairs": split.get("near_duplicate_pairs", 0),
+        }
+    return datasets
+
+
 def blocking_errors(report: dict) -> list[str]:
     """What blocks a publish, one line each, naming what to re-run."""
     s = report["sessions"]
@@ -233,6 +250,13 @@ def render_text(report: dict) -> str:
         lines.append(
             f"{log_name}: {c['rows']} rows -> {c['accepted']} accepted ({c['recovered']} with sizes recovered from the "
             f"image file), {c['quarantined']} quarantined"
+        )
+    for name, d in (report.get("datasets") or {}).items():
+        lines.append(
+            f"{name}: not published"
+            if d is None
+            else f"{name}: {d['rows']} rows in {d['version']}, {d['near_duplicate_groups']} near-duplicate groups "
+            f"({d['near_duplicate_pairs']} pairs) kept in one split"
         )
     erasure = report.get("erasure")
     if erasure:

@@ -16,7 +16,10 @@ from curata.export.preference_pairs import export_preference_pairs
 from curata.export.splits import SPLITS, Grouping, SplitSettings, assign_splits, split_leaks
 from curata.export.verify import export_leaks
 from curata.export.versioned import Plan, Provenance, split_file
+from curata.health import SessionTables, dataset_health, new_report, render_text, session_health, training_log_health
+from curata.quarantine import quarantine_table
 from curata.sample.scenes import jpeg_bytes, render_house
+from curata.sessions.tables import TRAINING_LOG_LINES
 from curata.storage import Store
 from tests.test_export_support import SIZE, ImageBank, context, historical_table, selections_table, sessions_table
 
@@ -65,6 +68,26 @@ def test_near_duplicate_copies_land_in_one_split(bank, store, with_copies):
     leaks = split_leaks(naive, EDIT_TRIPLETS.grouping, bank.vectors_for, 0.95).leaks
     assert leaks and all(leak.startswith("near-duplicates") for leak in leaks)
     assert split_leaks(joined.ordered(), EDIT_TRIPLETS.grouping, bank.vectors_for, 0.95).leaks == []
+
+
+def test_the_health_report_shows_the_near_duplicate_groups_of_each_published_dataset(bank, store, with_copies):
+    assert dataset_health(store) == {"edit_triplets": None, "preference_pairs": None, "crop_boxes": None}
+    result = export_edit_triplets(with_copies, context(store, bank, **_near("seed-0", 0.95)), PROVENANCE)
+    shown = dataset_health(store)["edit_triplets"]
+    assert shown["version"] == result.version and shown["rows"] == with_copies.num_rows
+    assert shown["near_duplicate_groups"] == result.manifest["split"]["near_duplicate_groups"] >= 1
+    report = new_report(
+        sessions=session_health(SessionTables({}, {}, {}, {}), []),
+        training_log=training_log_health(TRAINING_LOG_LINES.empty(), quarantine_table([])),
+        never_materialized=[],
+        datasets=dataset_health(store),
+    )
+    text = render_text(report)
+    assert (
+        f"edit_triplets: {with_copies.num_rows} rows in {result.version}, {shown['near_duplicate_groups']} near-dup"
+        in text
+    )
+    assert "crop_boxes: not published" in text
 
 
 def test_leak_proof_fails_on_a_crafted_leak(bank, store, with_copies):
