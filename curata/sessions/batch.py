@@ -15,6 +15,7 @@ from curata import rules
 from curata.erasure.people import session_person
 from curata.erasure.tombstones import NO_TOMBSTONES, Tombstones
 from curata.privacy import PseudonymKey
+from curata.progress import Progress
 from curata.quarantine import quarantine_row, quarantine_table
 from curata.rules import Violation
 from curata.sessions.tables import DEFERRED_SESSIONS, SESSION_PEOPLE, VALIDATED_SESSIONS
@@ -94,13 +95,17 @@ def validate_partition(
     Threads pay off because hashing, file reads and JPEG decoding release the GIL.
     """
     now = time.time() if now is None else now
+    progress = Progress(f"validating sessions of {partition}", total=len(folder_names), unit="folders")
 
     def one(name: str) -> tuple[SessionOutcome, dict | None]:
         outcome = validate_session(sessions_dir / name, data_root=data_root, key=key, now=now, limits=limits)
-        return outcome, session_person(sessions_dir / name, outcome, partition, key, limits)
+        person = session_person(sessions_dir / name, outcome, partition, key, limits)
+        progress.advance()
+        return outcome, person
 
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
         validated = list(pool.map(one, folder_names))
+    progress.finish()
     outcomes = [outcome for outcome, _ in validated]
     people = [person for _, person in validated if person is not None]
     _quarantine_erased(outcomes, people, tombstones, sessions_dir, data_root)
