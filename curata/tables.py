@@ -28,6 +28,8 @@ class TableSpec:
     description: str
     columns: tuple[pa.Field, ...]
     partitioned_by: str | None = None  # "day", "project" or None
+    # Column paths read back dictionary-encoded, as Parquet stores them: repeated strings arrive as codes.
+    read_as_dictionary: tuple[str, ...] = ()
 
     @property
     def schema(self) -> pa.Schema:

@@ -17,6 +17,14 @@ EXTENSION = ".parquet"
 _SAFE = re.compile(r"^[A-Za-z0-9_.=%-]+$")
 
 
+def read_as_dictionary(table: str) -> tuple[str, ...]:
+    """The table's dictionary-read columns; none for a table whose shape depends on the run (vectors)."""
+    try:
+        return spec_of(table).read_as_dictionary
+    except KeyError:
+        return ()
+
+
 def partition_file(partition: str | None) -> str:
     """Partition keys are percent-encoded, so a project named "a b/c" gets a file of its own."""
     return quote(partition, safe="") if partition else UNPARTITIONED
@@ -46,11 +54,12 @@ class Warehouse:
         return self.store.is_file(self.key(table, partition))
 
     def read(self, table: str, partition: str | None = None, columns: list[str] | None = None) -> pa.Table:
-        return self.read_key(self.key(table, partition), columns)
+        return self.read_key(self.key(table, partition), columns, read_as_dictionary(table))
 
-    def read_key(self, key: str, columns: list[str] | None = None) -> pa.Table:
+    def read_key(self, key: str, columns: list[str] | None = None, dictionary: tuple[str, ...] = ()) -> pa.Table:
         filesystem, base = self.store.arrow()
-        return pq.read_table(f"{base}/{key}", columns=columns, filesystem=filesystem)
+        wanted = [c for c in dictionary if columns is None or c.split(".")[0] in columns] or None
+        return pq.read_table(f"{base}/{key}", columns=columns, filesystem=filesystem, read_dictionary=wanted)
 
     def partitions(self, table: str) -> list[str]:
         """Stored partitions of `table` (temporaries of a killed write are not partitions)."""

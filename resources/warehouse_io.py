@@ -18,7 +18,7 @@ from upath import UPath
 
 from curata.catalog import spec_of
 from curata.layout import WAREHOUSE
-from curata.warehouse import EXTENSION, UNPARTITIONED, Warehouse, partition_file
+from curata.warehouse import EXTENSION, UNPARTITIONED, Warehouse, partition_file, read_as_dictionary
 from resources.curata_settings import CurataSettings
 from resources.table_metadata import table_metadata
 
@@ -44,7 +44,8 @@ class TableIOManager(UPathIOManager):
         self.warehouse.write_key(self.warehouse.store.key_of(path.path), obj)
 
     def load_from_path(self, context: InputContext, path: UPath) -> pa.Table:
-        return self.warehouse.read_key(self.warehouse.store.key_of(path.path))
+        dictionary = read_as_dictionary(context.asset_key.path[-1])
+        return self.warehouse.read_key(self.warehouse.store.key_of(path.path), dictionary=dictionary)
 
     def load_input(self, context: InputContext) -> Any:
         if context.has_asset_key and context.has_asset_partitions:

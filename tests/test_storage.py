@@ -6,6 +6,8 @@ import stat
 import pyarrow as pa
 import pytest
 
+from curata.library.tables import LIBRARY_IMAGES
+from curata.sessions.tables import VALIDATED_SESSIONS
 from curata.storage import Store, StoreKeyError
 from curata.warehouse import Warehouse
 
@@ -88,3 +90,16 @@ def test_unsafe_table_or_partition_names_are_refused(store, name):
     if name != "a/b":
         with pytest.raises(ValueError):
             Warehouse(store).key("t", name)
+
+
+def test_declared_dictionary_columns_come_back_as_codes_with_the_same_values(store):
+    """library_images.tags arrive dictionary-encoded, so the co-occurrence never hashes a tag string again."""
+    warehouse = Warehouse(store)
+    rows = [{"id": str(i), "tags": ["outdoor", "dog"] if i % 2 else ["outdoor"]} for i in range(4)]
+    warehouse.write("library_images", LIBRARY_IMAGES.from_rows(rows))
+    read = warehouse.read("library_images")
+    assert pa.types.is_dictionary(read.schema.field("tags").type.value_type)
+    assert read.column("tags").to_pylist() == [r["tags"] for r in rows]
+    assert warehouse.read("library_images", columns=["id"]).column_names == ["id"]  # no tags asked, none decoded
+    warehouse.write("validated_sessions", VALIDATED_SESSIONS.empty(), "2025-01-15")
+    assert warehouse.read("validated_sessions", "2025-01-15").schema == VALIDATED_SESSIONS.schema  # others as written

@@ -29,6 +29,7 @@ LIBRARY_IMAGES = TableSpec(
         col("created_at", pa.timestamp("us", tz="UTC"), "when the photo was added (a time without zone is UTC)"),
         col("face_count", pa.int32(), "faces detected in the image"),
     ),
+    read_as_dictionary=("tags.list.element",),  # the co-occurrence counts codes, never re-hashes a tag string
 )
 
 LIBRARY_FACES = TableSpec(
