@@ -10,12 +10,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from sklearn.cluster import DBSCAN
 from sklearn.metrics import pairwise_distances
-from sklearn.neighbors import radius_neighbors_graph
 
 from curata.library.face_neighbours import NeighbourSearch, nearest_neighbours
-from curata.library.face_quality import NOISE, ClusteringScores, labels_of, score_clustering
+from curata.library.face_quality import NOISE, best_dbscan, labels_of, score_clustering
 from curata.library.face_tables import CLUSTER_SCHEMA, FACE_SCHEMA
 from curata.library.faces import ClusterParams, FaceClustering, FaceSet, cluster_faces, extend_clustering
 from curata.sample.faces import LOBE_OFFSET, FaceSample, draw_encodings, make_identities, sample_faces
@@ -76,16 +74,8 @@ def test_no_cluster_of_ten_or_more_chains_people(library: FaceSample, clustered:
     assert scores.worst_purity_10 >= 0.95
 
 
-def _best_dbscan(sample: FaceSample) -> ClusteringScores:
-    """DBSCAN with the eps and min_samples that score best (ARI) on this very library: the most it can do."""
-    grid = [(eps, m) for eps in np.arange(0.30, 0.49, 0.02) for m in (2, 4)]
-    within = radius_neighbors_graph(sample.encodings, 0.49, mode="distance", include_self=True)
-    runs = [DBSCAN(eps=e, min_samples=m, metric="precomputed").fit_predict(within) for e, m in grid]
-    return max((score_clustering(labels, sample.person_ids) for labels in runs), key=lambda s: s.ari)
-
-
 def test_quality_at_least_dbscan_at_its_best_eps(library: FaceSample, clustered: FaceClustering) -> None:
-    dbscan = _best_dbscan(library)
+    dbscan = best_dbscan(library.encodings, library.person_ids)
     ours = score_clustering(_labels(clustered, library), library.person_ids)
     assert ours.ari >= dbscan.ari and ours.purity >= dbscan.purity
     assert ours.ari > 0.9

@@ -36,6 +36,8 @@ def test_library_job_matches_the_planted_truth_and_a_rerun_changes_nothing(root,
     quality = library_quality_report(root, warehouse)
     assert quality["synonyms"]["recall"] >= 0.9 and quality["synonyms"]["precision"] >= 0.8
     assert quality["faces"]["worst_purity_10"] >= 0.95
+    ours, dbscan = quality["faces"], quality["faces_dbscan_at_its_best"]
+    assert ours["ari"] >= dbscan["ari"] and ours["purity"] >= dbscan["purity"], (ours, dbscan)
 
     store = Store.at(root.root)
     published = latest_version(store, "library_patterns")

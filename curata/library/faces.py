@@ -56,14 +56,14 @@ class ClusterParams:
     min_cluster_size: int = 3
     seed_rounds: int = 3  # faces expelled from a seed are seeded again among themselves, this many times
     max_peelings: int = 10  # rounds of removing a seed's outlying faces, each after its centroid moved
-    max_member_distance: float = 0.45  # from a seed's centroid; 99.9% of one person's photos are nearer
+    max_member_distance: float = 0.5  # from a seed's centroid; 99.9% of one person's photos are nearer
     max_spread: float = 0.35  # RMS distance of a cluster's faces from its centroid (one look); one person's ~0.28
     people_for_average: int = 30  # seeds needed before the library's mean encoding counts as the average face
     min_offset_from_average: float = 0.25  # a person's centroid lies 0.3+ from the average face
     min_coherence: float = 0.65  # of a seed's directions from the average face (see face_linkage._coherence)
     margin: float = 0.85  # a face's cluster at most this fraction of the distance to the runner-up or the average face
-    assign_distance: float = 0.45
-    assign_similarity: float = 0.65  # cosine with the cluster's direction; one person's photos 0.72+ (99%)
+    assign_distance: float = 0.5
+    assign_similarity: float = 0.55  # cosine with the cluster's direction; one person's photos 0.72+ (99%)
     assign_votes: int = 3  # of the face's neighbours, at least this many already in that cluster
     merge_similarity: float = 0.6  # cosine of two clusters' directions from the average face: one person's looks
     merge_rounds: int = 3

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 
 from curata.layout import DataRoot
-from curata.library.face_quality import labels_of, score_clustering
+from curata.library.face_quality import best_dbscan, labels_of, score_clustering
+from curata.library.faces import FaceSet
 from curata.library.quality import library_quality, record_mismatches
 from curata.warehouse import Warehouse
 
@@ -116,6 +117,10 @@ def library_quality_report(layout: DataRoot, warehouse: Warehouse) -> dict:
     face_ids = np.array(sorted(truth["faces"]), dtype=str)
     people = np.array([truth["faces"][f] for f in face_ids], dtype=str)
     report["faces"] = score_clustering(labels_of(assignments, face_ids), people).as_dict()
+    faces = FaceSet.from_table(warehouse.read_all("library_faces", columns=["face_id", "image_id", "encoding"]))
+    known = np.isin(faces.face_ids, face_ids)
+    present = np.isin(face_ids, faces.face_ids)  # both in face-id order: the accepted faces line up
+    report["faces_dbscan_at_its_best"] = best_dbscan(faces.encodings[known], people, present).as_dict()
     return report
 
 
