@@ -63,12 +63,18 @@ def score_clustering(labels: np.ndarray, truth: np.ndarray) -> ClusteringScores:
 def best_dbscan(encodings: np.ndarray, truth: np.ndarray, present: np.ndarray | None = None) -> ClusteringScores:
     """scikit-learn DBSCAN at the eps and min_samples that score best (ARI) against the truth itself: the most it
     can do, the bar our clustering must reach. Faces not `present` (quarantined) count as noise, as in ours."""
-    present = np.ones(len(truth), dtype=bool) if present is None else present
     reach = max(eps for eps, _ in DBSCAN_GRID)
     within = radius_neighbors_graph(encodings, reach, mode="distance", include_self=True)
-    scores = []
-    for eps, min_samples in DBSCAN_GRID:
-        labels = np.full(len(truth), NOISE)
-        labels[present] = DBSCAN(eps=eps, min_samples=min_samples, metric="precomputed").fit_predict(within)
-        scores.append(score_clustering(labels, truth))
-    return max(scores, key=lambda s: s.ari)
+    runs = (DBSCAN(eps=eps, min_samples=m, metric="precomputed").fit_predict(within) for eps, m in DBSCAN_GRID)
+    return max((_scored(labels, truth, present) for labels in runs), key=lambda s: s.ari)
+
+
+def default_dbscan(encodings: np.ndarray, truth: np.ndarray, present: np.ndarray | None = None) -> ClusteringScores:
+    """scikit-learn DBSCAN as it comes (eps 0.5, min_samples 5): what a user without labels starts from."""
+    return _scored(DBSCAN().fit_predict(encodings), truth, present)
+
+
+def _scored(labels: np.ndarray, truth: np.ndarray, present: np.ndarray | None) -> ClusteringScores:
+    full = np.full(len(truth), NOISE)
+    full[np.ones(len(truth), dtype=bool) if present is None else present] = labels
+    return score_clustering(full, truth)

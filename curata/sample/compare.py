@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from curata.layout import DataRoot
-from curata.library.face_quality import best_dbscan, labels_of, score_clustering
+from curata.library.face_quality import best_dbscan, default_dbscan, labels_of, score_clustering
 from curata.library.faces import FaceSet
 from curata.library.quality import library_quality, record_mismatches
 from curata.warehouse import Warehouse
@@ -121,6 +121,7 @@ def library_quality_report(layout: DataRoot, warehouse: Warehouse) -> dict:
     known = np.isin(faces.face_ids, face_ids)
     present = np.isin(face_ids, faces.face_ids)  # both in face-id order: the accepted faces line up
     report["faces_dbscan_at_its_best"] = best_dbscan(faces.encodings[known], people, present).as_dict()
+    report["faces_dbscan_defaults"] = default_dbscan(faces.encodings[known], people, present).as_dict()
     return report
 
 
