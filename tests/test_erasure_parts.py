@@ -65,9 +65,9 @@ def reads(warehouse, monkeypatch) -> list[str]:
     seen: list[str] = []
     real = Warehouse.read_key
 
-    def counted(self, key, columns=None):
+    def counted(self, key, columns=None, dictionary=()):
         seen.append(key)
-        return real(self, key, columns)
+        return real(self, key, columns, dictionary)
 
     monkeypatch.setattr(Warehouse, "read_key", counted)
     return seen
