@@ -64,7 +64,7 @@ def nothing_elsewhere(keys: set[str]) -> list[AcceptedSession]:
 
 def accepted_in(warehouse: Warehouse, partitions: list[str]) -> AcceptedLookup:
     """A lookup over stored partitions of validated_sessions that filters in Arrow: only the rows sharing a key
-    become Python objects, so a day's run does not slow down with every day stored before it."""
+    become Python objects; what a day's run reads from the days before it is their key columns."""
 
     def lookup(keys: set[str]) -> list[AcceptedSession]:
         if not keys or not partitions:
