@@ -97,13 +97,20 @@ def generate_sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def checked_layout(root: Path) -> DataRoot | None:
+    """The data root once it is usable; otherwise its one-sentence reason is printed and None returned."""
+    try:
+        return DataRoot(root).check()
+    except DataRootError as exc:
+        print(f"curata: {exc}")
+        return None
+
+
 def run(args: argparse.Namespace, clip_architecture: str | None = None) -> int:
     """Every job over the data root, only what changed since the last run; prints the summary."""
     root = Path(args.root).resolve()
-    try:
-        layout = DataRoot(root).check()
-    except DataRootError as exc:
-        print(f"curata: {exc}")
+    layout = checked_layout(root)
+    if layout is None:
         return 2
     _, runner = prepare_environment(root)
     defs = runner.build_definitions_for(root, clip_architecture)
@@ -186,10 +193,8 @@ def demo(args: argparse.Namespace) -> int:
 def status(args: argparse.Namespace) -> int:
     """What a `curata run` would do now, and what is waiting on a person."""
     root = Path(args.root).resolve()
-    try:
-        layout = DataRoot(root).check()
-    except DataRootError as exc:
-        print(f"curata: {exc}")
+    layout = checked_layout(root)
+    if layout is None:
         return 2
     _, runner = prepare_environment(root)
     from dagster import DagsterInstance

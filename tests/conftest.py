@@ -13,7 +13,9 @@ from curata.privacy import PseudonymKey
 from curata.sample.scenes import jpeg_bytes, render_house
 from curata.sample.session_defects import SessionFiles
 from curata.sample.sessions import backdate, write_session
+from curata.storage import Store
 from tests.moto_server import bucket, s3, s3_endpoint  # noqa: F401  (fixtures)
+from tests.test_export_support import ImageBank
 
 KEY = b"test-pseudonym-key-0123456789"
 PSEUDONYM_KEY = PseudonymKey(KEY)
@@ -54,3 +56,15 @@ def make_session(root: DataRoot):
 
 def later(minutes: int) -> datetime:
     return DAY + timedelta(minutes=minutes)
+
+
+@pytest.fixture
+def bank(tmp_path: Path) -> ImageBank:
+    """Real JPEGs under a data root of their own, for the export tests."""
+    return ImageBank(tmp_path / "data")
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    """An empty output store on the local disk (a test module may define its own)."""
+    return Store.at(tmp_path / "out")

@@ -16,21 +16,10 @@ from curata.export.inputs import SourceChanged
 from curata.export.verify import export_problems
 from curata.export.versioned import Provenance
 from curata.sample.scenes import jpeg_bytes, render_house
-from curata.storage import Store
-from tests.test_export_support import SIZE, ImageBank, context, sessions_table
+from tests.test_export_support import SIZE, context, sessions_table
 
 PROVENANCE = Provenance({"validated_sessions": ["2025-01-15"]}, {"session.field_missing": 2, "image.truncated": 1})
 RESOLUTION = 64
-
-
-@pytest.fixture
-def bank(tmp_path):
-    return ImageBank(tmp_path / "data")
-
-
-@pytest.fixture
-def store(tmp_path):
-    return Store.at(tmp_path / "out")
 
 
 @pytest.fixture

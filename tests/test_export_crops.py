@@ -11,20 +11,9 @@ from curata.export.inputs import SourceChanged
 from curata.export.verify import export_problems
 from curata.export.versioned import Provenance
 from curata.images import ImageLimits
-from curata.storage import Store
-from tests.test_export_support import SIZE, ImageBank, context, crops_table
+from tests.test_export_support import SIZE, context, crops_table
 
 PROVENANCE = Provenance({"validated_crops": ["_all"]}, {"crop.box_placeholder": 2})
-
-
-@pytest.fixture
-def bank(tmp_path):
-    return ImageBank(tmp_path / "data")
-
-
-@pytest.fixture
-def store(tmp_path):
-    return Store.at(tmp_path / "out")
 
 
 def test_loads_with_images_objects_and_boxes(bank, store):

@@ -14,23 +14,12 @@ from torchvision import transforms
 from curata.export.preference_pairs import PAIR_ORDER_SEED, export_preference_pairs, pair_order
 from curata.export.verify import export_problems
 from curata.export.versioned import Provenance
-from curata.storage import Store
-from tests.test_export_support import FINGERPRINT, ImageBank, context, historical_table, selections_table
+from tests.test_export_support import FINGERPRINT, context, historical_table, selections_table
 
 PROVENANCE = Provenance(
     {"historical_pairs": ["mojo", "other"], "validated_selections": ["_all"]}, {"project.stray_file": 3}
 )
 RESOLUTION = 64
-
-
-@pytest.fixture
-def bank(tmp_path):
-    return ImageBank(tmp_path / "data")
-
-
-@pytest.fixture
-def store(tmp_path):
-    return Store.at(tmp_path / "out")
 
 
 @pytest.fixture

@@ -21,19 +21,15 @@ from curata.quarantine import quarantine_table
 from curata.sample.scenes import jpeg_bytes, render_house
 from curata.sessions.tables import TRAINING_LOG_LINES
 from curata.storage import Store
-from tests.test_export_support import SIZE, ImageBank, context, historical_table, selections_table, sessions_table
+from tests.test_export_support import (
+    SIZE,
+    context,
+    historical_table,
+    selections_table,
+    sessions_table,
+)
 
 PROVENANCE = Provenance({"validated_sessions": ["2025-01-15"]})
-
-
-@pytest.fixture
-def bank(tmp_path):
-    return ImageBank(tmp_path / "data")
-
-
-@pytest.fixture
-def store(tmp_path):
-    return Store.at(tmp_path / "out")
 
 
 @pytest.fixture

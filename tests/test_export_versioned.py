@@ -26,20 +26,10 @@ from curata.export.versioned import (
     split_file,
 )
 from curata.storage import Store
-from tests.test_export_support import ImageBank, context, sessions_table
+from tests.test_export_support import context, sessions_table
 
 PROVENANCE = Provenance({"validated_sessions": ["2025-01-15"]})
 DATASET = dataset_key(EDIT_TRIPLETS.name)
-
-
-@pytest.fixture
-def bank(tmp_path):
-    return ImageBank(tmp_path / "data")
-
-
-@pytest.fixture
-def store(tmp_path):
-    return Store.at(tmp_path / "out")
 
 
 @pytest.fixture
