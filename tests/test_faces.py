@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 import pytest
 from sklearn.metrics import pairwise_distances
 
+from curata.library.face_linkage import isolated_groups, merge_looks
 from curata.library.face_neighbours import NeighbourSearch, nearest_neighbours
 from curata.library.face_quality import NOISE, best_dbscan, labels_of, score_clustering
 from curata.library.face_tables import CLUSTER_SCHEMA, FACE_SCHEMA
@@ -99,6 +100,51 @@ def test_one_persons_looks_end_in_one_cluster_or_are_marked_alike() -> None:
         assert parts, person.person_id
         linked = _linked(parts[0], alike)
         assert set(parts) <= linked, f"{person.person_id}: {len(person.centers)} looks in {clusters.to_dict()}"
+
+
+def _unit(rng: np.random.Generator) -> np.ndarray:
+    v = rng.normal(size=128)
+    return v / np.linalg.norm(v)
+
+
+def _around(centre: np.ndarray, n: int, spread: float, rng: np.random.Generator) -> np.ndarray:
+    return (centre + rng.normal(size=(n, 128)) * spread / np.sqrt(128)).astype(np.float32)
+
+
+def test_a_few_photos_apart_from_everyone_are_a_cluster_but_not_beside_a_stranger() -> None:
+    rng = np.random.default_rng(8)
+    a, b = _unit(rng), _unit(rng)
+    encodings = np.vstack(
+        [
+            _around(a, 5, 0.25, rng),  # 0-4: a person, clustered
+            a + 0.42 * _unit(rng),  # 5: a stranger 0.42 from the person's centre ...
+            np.zeros((1, 128)),  # 6: ... placed below
+            _around(b, 2, 0.3, rng),  # 7-8: a pair far from everyone
+        ]
+    ).astype(np.float32)
+    encodings[6] = encodings[5] + 0.38 * _unit(rng)  # 5 and 6 alike, but 5 as near the person as to 6
+    labels = np.array([0] * 5 + [NOISE] * 4)
+    params = ClusterParams()
+    neighbours = nearest_neighbours(encodings, 3, params.search)
+    rows = np.arange(len(labels))
+    found = isolated_groups(encodings, labels, rows, neighbours, params, None)
+    assert (found[:5] == 0).all() and found[7] == found[8] == 1
+    assert (found[5:7] == NOISE).all(), np.linalg.norm(encodings[5] - encodings[:5], axis=1)
+
+
+def test_a_small_cluster_joins_a_look_only_if_every_face_points_its_way() -> None:
+    rng = np.random.default_rng(9)
+    others = [_around(_unit(rng), 12, 0.3, rng) for _ in range(40)]  # many people: the mean is near 0
+    person, stranger = _unit(rng), _unit(rng)
+    look = (0.9 * person + np.sqrt(1 - 0.81) * _unit(rng)).astype(np.float32)  # a second look, cosine 0.9
+    parts = [_around(person, 6, 0.3, rng), _around(look, 5, 0.3, rng)]
+    mixed = np.vstack([_around(look, 3, 0.3, rng), _around(stranger, 2, 0.3, rng)])
+    for small, merged in ((parts[1], True), (mixed, False)):
+        encodings = np.vstack([*others, parts[0], small])
+        labels = np.repeat(np.arange(42), [12] * 40 + [6, 5])
+        after = merge_looks(encodings, labels, ClusterParams())
+        assert (after[-5:] == after[-6]).all() == merged
+        assert (after[:-5] == labels[:-5]).all()
 
 
 def _linked(start: str, alike: dict[str, set[str]]) -> set[str]:
@@ -230,7 +276,7 @@ def test_tiny_libraries_cluster_and_extend(n: int) -> None:
     ids = [f"face-{i}" for i in range(n)]
     result = cluster_faces(FaceSet.of(ids, ids, x))
     assert result.faces.num_rows == n and result.document()["total_faces"] == n
-    assert result.clusters["size"].to_pylist() == ([5] if n == 5 else [])  # fewer than 3 faces: no cluster
+    assert result.clusters["size"].to_pylist() == ([n] if n >= 2 else [])  # two alike photos, apart: a person
     again = extend_clustering(result.faces, FaceSet.of(ids, ids, x))
     assert again.faces.equals(result.faces) and again.clusters.equals(result.clusters)
 

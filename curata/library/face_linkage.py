@@ -52,38 +52,52 @@ def seed_labels(
     those are seeded again among themselves, so the second person gets a seed of their own."""
     labels = np.full(graph.shape[0], NOISE)
     todo = np.arange(graph.shape[0])
+    limit = _member_limit(encodings, average, params)
     for _ in range(params.seed_rounds):
         _, found = connected_components(graph[todo][:, todo], directed=False)
         found = _at_least(found, params.min_cluster_size)
         labels[todo] = np.where(found == NOISE, NOISE, found + count(labels))
-        labels, todo = _expel_strangers(encodings, labels, average, params)
+        labels, todo = _expel_strangers(encodings, labels, todo[found != NOISE], limit, params)
         if not len(todo):
             break
-    return _person_like(encodings, labels, average, params)
+    return _person_like(encodings, _dense(labels), average, params)
+
+
+def _member_limit(encodings: np.ndarray, average: np.ndarray | None, params: ClusterParams) -> np.ndarray:
+    """Per face, the distance from a seed's centroid beyond which it is a stranger there: farther than any
+    photo of one person, or (once the average face is known) not clearly nearer than the average face."""
+    limit = np.full(len(encodings), params.max_member_distance, dtype=np.float32)
+    if average is None:
+        return limit
+    return np.minimum(limit, params.margin * _row_norms(encodings - average))
 
 
 def _expel_strangers(
-    encodings: np.ndarray, labels: np.ndarray, average: np.ndarray | None, params: ClusterParams
+    encodings: np.ndarray, labels: np.ndarray, rows: np.ndarray, limit: np.ndarray, params: ClusterParams
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Removes from seeds, until none is left, the faces farther from the seed's centroid than any photo of
-    its person would be, or not clearly nearer the seed than the average face (each removal moves the centroid,
-    so a minority goes in layers); returns the labels and the removed rows."""
-    removed = []
+    """Removes from the seeds of `rows`, until none is left, the faces beyond their `limit` from the seed's
+    centroid (each removal moves the centroid, so a minority goes in layers); returns the labels and the
+    removed rows. Only seeds that lost faces are measured again."""
+    start, labels = labels, labels.copy()
     for _ in range(params.max_peelings):
-        means = centroids(encodings, labels)
-        members = np.flatnonzero(labels != NOISE)
-        to_seed = np.linalg.norm(encodings[members] - means[labels[members]], axis=1)
-        stranger = to_seed > params.max_member_distance
-        if average is not None:
-            stranger |= to_seed >= params.margin * np.linalg.norm(encodings[members] - average, axis=1)
-        shrunk = labels.copy()
-        shrunk[members[stranger]] = NOISE
-        shrunk = _at_least(shrunk, params.min_cluster_size)
-        removed.append(np.flatnonzero((labels != NOISE) & (shrunk == NOISE)))
-        if not stranger.any():
+        seeds, local = np.unique(labels[rows], return_inverse=True)
+        means = _means(encodings, rows, local, len(seeds))
+        stranger = rows[_row_norms(encodings[rows] - means[local]) >= limit[rows]]
+        if not len(stranger):
             break
-        labels = shrunk
-    return labels, np.concatenate(removed)
+        shrunk = np.unique(labels[stranger])
+        labels[stranger] = NOISE
+        rows = np.flatnonzero(np.isin(labels, shrunk))
+        sizes = np.bincount(labels[rows], minlength=count(labels))
+        too_small = np.isin(labels[rows], shrunk[sizes[shrunk] < params.min_cluster_size])
+        labels[rows[too_small]] = NOISE
+        rows = rows[~too_small]
+    return labels, np.flatnonzero((start != NOISE) & (labels == NOISE))
+
+
+def _row_norms(vectors: np.ndarray) -> np.ndarray:
+    """Euclidean length of each row, without the squared copy np.linalg.norm makes."""
+    return np.sqrt(np.einsum("ij,ij->i", vectors, vectors))
 
 
 def _person_like(
@@ -203,6 +217,42 @@ def _has_votes(candidates: np.ndarray, votes: int) -> np.ndarray:
     return run.any(axis=1)
 
 
+def isolated_groups(
+    encodings: np.ndarray,
+    labels: np.ndarray,
+    rows: np.ndarray,
+    neighbours: Neighbours,
+    params: ClusterParams,
+    average: np.ndarray | None,
+) -> np.ndarray:
+    """Unclustered faces among `rows` (whose neighbours are `neighbours`) that are within `max_member_distance`
+    of each other and clearly apart from every other face become clusters, pairs included: a person with
+    a few photos, too few to seed. Each face's nearest in its group must be at most `margin` times as far
+    as its nearest face outside it; among the poor photos near the average face nobody is that apart."""
+    noise = labels == NOISE
+    listed = neighbours.rows >= 0
+    both = listed & noise[rows][:, None] & noise[np.where(listed, neighbours.rows, 0)]
+    close = both & (neighbours.distances < params.max_member_distance)
+    edges = sparse.csr_matrix(
+        (
+            np.ones(int(close.sum()), dtype=np.int8),
+            (np.repeat(rows, close.shape[1])[close.ravel()], neighbours.rows[close]),
+        ),
+        shape=(len(labels), len(labels)),
+    )
+    _, group = connected_components(edges, directed=False)
+    group = _at_least(np.where(noise, group, NOISE), 2)
+    if count(group) == 0:
+        return labels
+    asked = group[rows] != NOISE
+    inside = listed[asked] & (group[np.where(listed, neighbours.rows, 0)][asked] == group[rows][asked][:, None])
+    nearest_in = np.where(inside, neighbours.distances[asked], np.inf).min(axis=1)
+    nearest_out = np.where(listed[asked] & ~inside, neighbours.distances[asked], np.inf).min(axis=1)
+    crowded = np.unique(group[rows[asked]][nearest_in > params.margin * nearest_out])
+    group = _person_like(encodings, _dense(np.where(np.isin(group, crowded), NOISE, group)), average, params)
+    return np.where(group == NOISE, labels, group + count(labels))
+
+
 def merge_looks(encodings: np.ndarray, labels: np.ndarray, params: ClusterParams, earlier: int = 0) -> np.ndarray:
     """Merges clusters of one person: clusters (of `min_merge_size`+ faces) whose directions are
     `merge_similarity` alike, linked in groups, in rounds: the fragments of one look join first, then
@@ -237,7 +287,29 @@ def _merge_round(encodings: np.ndarray, labels: np.ndarray, params: ClusterParam
         labels_of_parts = candidates[parts]
         if (labels_of_parts < earlier).sum() <= 1 and (units[parts] @ units[parts].T).min() >= params.hint_similarity:
             into[labels_of_parts] = labels_of_parts.min()  # an earlier cluster, if any, has the smallest label
+    into = _keep_doubtful_apart(encodings, labels, into, sizes, params)
     return np.where(labels == NOISE, NOISE, into[np.maximum(labels, 0)])
+
+
+def _keep_doubtful_apart(
+    encodings: np.ndarray, labels: np.ndarray, into: np.ndarray, sizes: np.ndarray, params: ClusterParams
+) -> np.ndarray:
+    """Undoes the merge of a cluster under `trusted_merge_size` faces unless each of its faces points the merged
+    group's way (`assign_similarity`): a few faces' centroid can hide a stranger or two among them."""
+    doubtful = (into != np.arange(len(into))) & (sizes < params.trusted_merge_size)
+    faces = np.flatnonzero((labels != NOISE) & doubtful[np.maximum(labels, 0)])
+    if not len(faces):
+        return into
+    merged = np.where(labels == NOISE, NOISE, into[np.maximum(labels, 0)])
+    average = encodings.mean(axis=0)
+    offsets = encodings[faces] - average
+    alike = np.einsum("nd,nd->n", offsets / _row_norms(offsets)[:, None], directions(encodings, merged)[merged[faces]])
+    stray = np.zeros(len(into), dtype=bool)
+    stray[labels[faces][alike < params.assign_similarity]] = True
+    parts = np.flatnonzero(~stray)
+    target = np.full(len(into), len(into))
+    np.minimum.at(target, into[parts], parts)  # a group's smallest label once its strays are out
+    return np.where(stray, np.arange(len(into)), target[into])
 
 
 def _groups_of_several(group: np.ndarray) -> list[np.ndarray]:
@@ -263,10 +335,16 @@ def similar(units: np.ndarray, k: int, params: ClusterParams) -> tuple[np.ndarra
 def centroids(encodings: np.ndarray, labels: np.ndarray) -> np.ndarray:
     """Mean encoding per label (a row of zeros for a label with no members)."""
     members = np.flatnonzero(labels != NOISE)
+    return _means(encodings, members, labels[members], count(labels))
+
+
+def _means(encodings: np.ndarray, rows: np.ndarray, groups: np.ndarray, n_groups: int) -> np.ndarray:
+    """Mean of the encodings of `rows` in each of their `groups` 0..n_groups-1 (zeros for an empty group);
+    a sparse product, which reads the rows in place instead of copying them."""
     one_hot = sparse.csr_matrix(
-        (np.ones(len(members), dtype=np.float32), (labels[members], members)), shape=(count(labels), len(labels))
+        (np.ones(len(rows), dtype=np.float32), (groups, rows)), shape=(n_groups, len(encodings))
     )
-    sizes = np.maximum(np.asarray(one_hot.sum(axis=1)).ravel(), 1)
+    sizes = np.maximum(np.bincount(groups, minlength=n_groups), 1).astype(np.float32)
     return np.asarray(one_hot @ encodings, dtype=np.float32) / sizes[:, None]
 
 

@@ -26,8 +26,8 @@ class NeighbourSearch:
     """How neighbours are found; every field changes speed and recall, never the meaning of the result."""
 
     exact_below: int = 10_000  # fewer base vectors than this: exhaustive search
-    probes: int = 4  # cells searched per query: its nearest ones ...
-    settled_distance: float = 0.42  # ... unless all k neighbours found in its own cell are this close already
+    probes: int = 3  # cells searched per query: its nearest ones ...
+    settled_distance: float = 0.5  # ... unless all k found in its own cell are this close (a person's photos are)
     max_cell: int = 400  # members of a cell searched first; the rest only for faces still unsettled
     cells_factor: float = 1.0  # cells = factor x sqrt(probes x n): balances assigning cells against scanning
     train_points_per_cell: int = 16

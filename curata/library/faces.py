@@ -1,7 +1,7 @@
 """Face clustering that stays put: the same library gives the same clusters and ids, a grown library
 keeps its people where they were, and unrelated people are not chained into one mega-cluster.
 
-Four steps over the faces in face-id order (so input order never matters):
+Five steps over the faces in face-id order (so input order never matters):
 1. seeds: two faces within `edge_distance` whose neighbourhoods (each with its nearest neighbours)
    have `shared_neighbours` faces in common are joined. Sharing neighbours is what a single
    threshold lacks: a poor photo that happens to sit near a stranger shares hardly any of the
@@ -11,10 +11,12 @@ Four steps over the faces in face-id order (so input order never matters):
 2. assignment: every other face joins the nearest seed centroid among its neighbours' clusters if it
    is within `assign_distance`, clearly nearer than the next candidate and than the average face,
    and several of its neighbours are already there;
-3. looks: clusters of one person in several looks (glasses, years apart) are merged when their
+3. isolated groups: faces still alone that are close to each other and clearly apart from everyone
+   else (a person with two or three photos) become a cluster of their own;
+4. looks: clusters of one person in several looks (glasses, years apart) are merged when their
    directions from the average face are `merge_similarity` alike (cosine); pairs only
    `hint_similarity` alike are listed in `likely_same_as`, for a person to confirm;
-4. ids: a cluster is named after its smallest face id, so the name does not depend on numbering.
+5. ids: a cluster is named after its smallest face id, so the name does not depend on numbering.
 `extend_clustering` adds faces to an earlier result without moving any face that had a cluster.
 """
 
@@ -25,6 +27,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from curata.library.face_linkage import (
     NOISE,
@@ -33,6 +36,7 @@ from curata.library.face_linkage import (
     centroids,
     count,
     directions,
+    isolated_groups,
     merge_looks,
     people_in,
     seed_graph,
@@ -67,7 +71,8 @@ class ClusterParams:
     assign_votes: int = 3  # of the face's neighbours, at least this many already in that cluster
     merge_similarity: float = 0.6  # cosine of two clusters' directions from the average face: one person's looks
     merge_rounds: int = 3
-    min_merge_size: int = 10  # smaller clusters' centroids are too noisy to merge on
+    min_merge_size: int = 5  # smaller clusters' centroids are too noisy to merge on
+    trusted_merge_size: int = 10  # smaller ones merge only if each of their faces points the group's way
     hint_similarity: float = 0.45  # other people: below 0.45 even among 150,000 (1M faces)
     max_hints: int = 3
     search: NeighbourSearch = field(default_factory=NeighbourSearch)
@@ -120,7 +125,9 @@ def cluster_faces(faces: FaceSet, params: ClusterParams = ClusterParams()) -> Fa
     graph = seed_graph(neighbours, params)
     average = average_face(faces.encodings, people_in(graph, params), params)
     labels = seed_labels(faces.encodings, graph, params, average)
-    labels = assign(faces.encodings, labels, np.arange(len(labels)), neighbours, params, average)
+    everyone = np.arange(len(labels))
+    labels = assign(faces.encodings, labels, everyone, neighbours, params, average)
+    labels = isolated_groups(faces.encodings, labels, everyone, neighbours, params, average)
     labels = merge_looks(faces.encodings, labels, params)
     return _result(faces, labels, _anchor_names(faces, labels), params)
 
@@ -128,8 +135,11 @@ def cluster_faces(faces: FaceSet, params: ClusterParams = ClusterParams()) -> Fa
 def extend_clustering(previous: pa.Table, faces: FaceSet, params: ClusterParams = ClusterParams()) -> FaceClustering:
     """Adds faces to an earlier result: every face that had a cluster keeps it; the others (new faces
     and earlier noise) join an existing cluster if they clearly belong, else cluster among themselves,
-    and such a new cluster may still join an existing one of the same person (never two existing)."""
+    and such a new cluster may still join an existing one of the same person (never two existing). Earlier
+    noise is looked at again only beside new faces: on an unchanged library the result is the earlier one."""
     labels, names = _previous_labels(previous, faces)
+    if pc.all(pc.is_in(pa.array(faces.face_ids), value_set=previous["face_id"].combine_chunks())).as_py():
+        return _result(faces, labels, names, params)
     pool = np.flatnonzero(labels == NOISE)
     average = average_face(faces.encodings, len(names), params)
     neighbours = nearest_neighbours(faces.encodings, params.neighbours, params.search, queries=pool)
@@ -142,6 +152,7 @@ def extend_clustering(previous: pa.Table, faces: FaceSet, params: ClusterParams 
         new = seed_labels(faces.encodings[rest], graph, params, average)
         new = assign(faces.encodings[rest], new, np.arange(len(rest)), own, params, average)
         labels[rest] = np.where(new == NOISE, NOISE, new + len(names))
+        labels = isolated_groups(faces.encodings, labels, pool, neighbours, params, average)
         labels = merge_looks(faces.encodings, labels, params, earlier=len(names))
     names = names + _anchor_names(faces, labels, frozenset(names))[len(names) :]
     return _result(faces, labels, names, params)
