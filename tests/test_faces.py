@@ -122,7 +122,7 @@ def test_a_few_photos_apart_from_everyone_are_a_cluster_but_not_beside_a_strange
             _around(b, 2, 0.3, rng),  # 7-8: a pair far from everyone
         ]
     ).astype(np.float32)
-    encodings[6] = encodings[5] + 0.38 * _unit(rng)  # 5 and 6 alike, but 5 as near the person as to 6
+    encodings[6] = encodings[5] + 0.45 * _unit(rng)  # 5 and 6 alike, but 5 as near the person as to 6
     labels = np.array([0] * 5 + [NOISE] * 4)
     params = ClusterParams()
     neighbours = nearest_neighbours(encodings, 3, params.search)
