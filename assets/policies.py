@@ -19,10 +19,4 @@ def described(layer: str, kinds: set[str]) -> dict:
 
 def table_out(table: str, layer: str, kinds: frozenset[str] = frozenset({"parquet"})) -> AssetOut:
     """An output of a multi-asset: one declared table, described from its declaration."""
-    return AssetOut(
-        description=spec_of(table).description,
-        owners=OWNERS,
-        tags={"layer": layer},
-        kinds=set(kinds),
-        code_version=CODE_VERSION,
-    )
+    return AssetOut(description=spec_of(table).description, **described(layer, set(kinds)))

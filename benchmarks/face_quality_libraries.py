@@ -17,12 +17,10 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from sklearn.cluster import DBSCAN
-from sklearn.neighbors import radius_neighbors_graph
 
 from benchmarks.common import write_results
 from curata.layout import DataRoot
-from curata.library.face_quality import DBSCAN_GRID, labels_of, score_clustering
+from curata.library.face_quality import DBSCAN_GRID, dbscan_grid_scores, default_dbscan, labels_of, score_clustering
 from curata.library.faces import FaceSet, cluster_faces
 from curata.library.source import JSONL_NAME
 from curata.sample.library import generate_library
@@ -44,17 +42,12 @@ def generated_faces(n_images: int, seed: int) -> tuple[FaceSet, np.ndarray]:
 
 def score_libraries(n_images: int, seeds: range) -> dict:
     """Per seed: our ARI and purity, and DBSCAN's at every grid setting and at its defaults."""
-    reach = max(eps for eps, _ in DBSCAN_GRID)
     rows = []
     for seed in seeds:
         faces, people = generated_faces(n_images, seed)
         ours = score_clustering(labels_of(cluster_faces(faces).faces, faces.face_ids), people)
-        within = radius_neighbors_graph(faces.encodings, reach, mode="distance", include_self=True)
-        grid = [
-            score_clustering(DBSCAN(eps=eps, min_samples=m, metric="precomputed").fit_predict(within), people)
-            for eps, m in DBSCAN_GRID
-        ]
-        defaults = score_clustering(DBSCAN().fit_predict(faces.encodings), people)
+        grid = dbscan_grid_scores(faces.encodings, people)
+        defaults = default_dbscan(faces.encodings, people)
         rows.append({"seed": seed, "faces": len(people), "ours": ours, "grid": grid, "defaults": defaults})
     return _summary(n_images, rows)
 

@@ -19,6 +19,7 @@ from curata.layout import DATA_ROOT_ENV, DEFAULT_DATA_ROOT, REPORTS, DataRoot, D
 from curata.privacy import PSEUDONYM_KEY_ENV
 
 PROJECT_DIR_ENV = "CURATA_PROJECT_DIR"
+KEY_FILE = "pseudonym.key"  # in DAGSTER_HOME: the local key when CURATA_PSEUDONYM_KEY is unset
 
 
 def code_location() -> Path:
@@ -46,7 +47,7 @@ def prepare_environment(data_root: Path) -> tuple[Path, ModuleType]:
     os.environ["DAGSTER_HOME"] = str(home)
     os.environ[DATA_ROOT_ENV] = str(data_root.resolve())
     if not os.environ.get(PSEUDONYM_KEY_ENV):
-        key_file = home / "pseudonym.key"
+        key_file = home / KEY_FILE
         if not key_file.exists():
             key_file.write_text(secrets.token_hex(32))
             key_file.chmod(0o600)
@@ -287,7 +288,7 @@ def rotate_key(args: argparse.Namespace) -> int:
         print(f"curata rotate-key: {why}; run the same command again to finish the rotation", file=sys.stderr)
         return 1
     if from_file:
-        (home / "pseudonym.key").write_text(os.environ[args.new_key_env])  # the local key file follows the rotation
+        (home / KEY_FILE).write_text(os.environ[args.new_key_env])  # the local key file follows the rotation
     print(f"pseudonyms re-keyed from {summary['from']} to {summary['to']} ({summary.get('people', 0)} people)")
     print(f"set {PSEUDONYM_KEY_ENV} to the new key from now on; runs with the old key are refused")
     return 0

@@ -14,8 +14,8 @@ import pyarrow.parquet as pq
 
 from curata.erasure.holdings import DATASET_HOLDINGS, Erased, Holding
 from curata.erasure.store_keys import withdrawn_key
-from curata.export.rewrite import rewrite_version, row_files, version_names
-from curata.export.versioned import dataset_key
+from curata.export.rewrite import rewrite_version, row_files
+from curata.export.versioned import dataset_key, version_names
 from curata.layout import EXPORTS
 from curata.storage import Store
 

@@ -27,8 +27,8 @@ from curata.erasure.people import email_of, read_metadata
 from curata.erasure.requests import PENDING, all_requests
 from curata.erasure.store_keys import rotation_key, rotation_mapping_key
 from curata.erasure.tables import ERASURE_TOMBSTONES, PSEUDONYM
-from curata.export.rewrite import row_files, version_names
-from curata.export.versioned import dataset_key
+from curata.export.rewrite import row_files
+from curata.export.versioned import dataset_key, version_names
 from curata.layout import EXPORTS
 from curata.privacy import PseudonymKey, PseudonymKeyError
 from curata.sessions.inventory import list_session_folders

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -22,7 +21,7 @@ from curata.export.crop_boxes import CROP_BOXES
 from curata.export.edit_triplets import EDIT_TRIPLETS
 from curata.export.parquet import writer_options
 from curata.export.preference_pairs import preference_spec
-from curata.export.versioned import _STAMP, CARD, MANIFEST, STAGING, DatasetSpec, dataset_key
+from curata.export.versioned import CARD, MANIFEST, DatasetSpec, dataset_key, split_file, staging_key
 from curata.hashing import sha256_file
 from curata.storage import Store
 
@@ -45,12 +44,6 @@ class Rewritten:
     rows_after: int
 
 
-def version_names(store: Store, dataset: str) -> list[str]:
-    """Every published version of a dataset (a folder with its manifest), oldest first."""
-    folder = dataset_key(dataset)
-    return [n for n in store.children(folder) if n.startswith("v") and store.is_file(f"{folder}/{n}/{MANIFEST}")]
-
-
 def row_files(store: Store, key: str) -> list[str]:
     """The row tables of a published version (paths relative to it), from its manifest."""
     manifest = json.loads(store.read_text(f"{key}/{MANIFEST}"))
@@ -62,7 +55,7 @@ def rewrite_version(store: Store, key: str, rows: Rows, reason: str, now: dateti
     now = now or datetime.now(UTC)
     dataset = key.rsplit("/", 2)[-2]
     manifest = json.loads(store.read_text(f"{key}/{MANIFEST}"))
-    staging = f"{dataset_key(dataset)}/{STAGING}{now:{_STAMP}}-{uuid.uuid4().hex}"  # removed if stale, like any
+    staging = staging_key(dataset, now)  # removed if stale, like any
     try:
         written = {rel: _rewrite_file(store, key, staging, rel, e, rows) for rel, e in manifest["files"].items()}
         before = sum(manifest["rows"].values())
@@ -101,13 +94,14 @@ def _publish(
 ) -> str:
     dataset, old = key.rsplit("/", 2)[-2], manifest["version"]
     files, split_bytes, rows = {}, {}, dict.fromkeys(manifest["rows"], 0)
+    split_of = {split_file(split): split for split in manifest["rows"]}
     for rel, w in written.items():
         if "rows" in w["entry"] and not w["entry"]["rows"]:
             store.delete(f"{staging}/{rel}")  # an empty split gets no file: `datasets` refuses one without rows
             continue
         files[rel] = w["entry"]
         if "rows" in w["entry"]:
-            split = rel.rsplit("/", 1)[-1].split("-")[0]
+            split = split_of[rel]
             split_bytes[split], rows[split] = w["num_bytes"], w["entry"]["rows"]
     digests = sorted(f["sha256"] for f in files.values())
     digest = hashlib.sha256(json.dumps([manifest["content_digest"], reason, digests]).encode()).hexdigest()

@@ -130,7 +130,7 @@ def publish_version(
     if latest is not None and latest.manifest["content_digest"] == digest:
         return latest
     remove_stale_staging(store, dataset, now)
-    staging = f"{dataset_key(dataset)}/{STAGING}{now:{_STAMP}}-{uuid.uuid4().hex}"
+    staging = staging_key(dataset, now)
     final = f"{dataset_key(dataset)}/v{now:{_STAMP}}-{digest[:12]}"
     try:
         manifest = write(staging, final, digest, now)
@@ -159,14 +159,29 @@ def content_digest(spec: DatasetSpec, plan: Plan) -> str:
     return h.hexdigest()
 
 
+def staging_key(dataset: str, now: datetime) -> str:
+    """A run's own staging folder, named after its start so that `remove_stale_staging` can age it."""
+    return f"{dataset_key(dataset)}/{STAGING}{now:{_STAMP}}-{uuid.uuid4().hex}"
+
+
+def version_names(store: Store, dataset: str) -> list[str]:
+    """Every published version of a dataset (a folder with its manifest), oldest first."""
+    return [n for n in sorted(store.children(dataset_key(dataset))) if _is_version(store, dataset, n)]
+
+
 def latest_version(store: Store, dataset: str) -> ExportResult | None:
     """The newest published version (a folder with its manifest); None when there is none."""
     for name in sorted(store.children(dataset_key(dataset)), reverse=True):
-        key = f"{dataset_key(dataset)}/{name}"
-        if name.startswith("v") and store.is_file(f"{key}/{MANIFEST}"):
+        if _is_version(store, dataset, name):
+            key = f"{dataset_key(dataset)}/{name}"
             manifest = json.loads(store.read_text(f"{key}/{MANIFEST}"))
             return ExportResult(dataset, name, key, manifest["rows"], True, manifest)
     return None
+
+
+def _is_version(store: Store, dataset: str, name: str) -> bool:
+    """A published version: its manifest is written last, so a folder without one is not (yet) a version."""
+    return name.startswith("v") and store.is_file(f"{dataset_key(dataset)}/{name}/{MANIFEST}")
 
 
 def remove_stale_staging(store: Store, dataset: str, now: datetime) -> list[str]:

@@ -231,7 +231,8 @@ def isolated_groups(
     as its nearest face outside it; among the poor photos near the average face nobody is that apart."""
     noise = labels == NOISE
     listed = neighbours.rows >= 0
-    both = listed & noise[rows][:, None] & noise[np.where(listed, neighbours.rows, 0)]
+    listed_rows = np.where(listed, neighbours.rows, 0)  # padding (-1) reads row 0, masked by `listed`
+    both = listed & noise[rows][:, None] & noise[listed_rows]
     close = both & (neighbours.distances < params.max_member_distance)
     edges = sparse.csr_matrix(
         (
@@ -245,7 +246,7 @@ def isolated_groups(
     if count(group) == 0:
         return labels
     asked = group[rows] != NOISE
-    inside = listed[asked] & (group[np.where(listed, neighbours.rows, 0)][asked] == group[rows][asked][:, None])
+    inside = listed[asked] & (group[listed_rows[asked]] == group[rows[asked]][:, None])
     nearest_in = np.where(inside, neighbours.distances[asked], np.inf).min(axis=1)
     nearest_out = np.where(listed[asked] & ~inside, neighbours.distances[asked], np.inf).min(axis=1)
     crowded = np.unique(group[rows[asked]][nearest_in > params.margin * nearest_out])
@@ -303,7 +304,9 @@ def _keep_doubtful_apart(
     merged = np.where(labels == NOISE, NOISE, into[np.maximum(labels, 0)])
     average = encodings.mean(axis=0)
     offsets = encodings[faces] - average
-    alike = np.einsum("nd,nd->n", offsets / _row_norms(offsets)[:, None], directions(encodings, merged)[merged[faces]])
+    alike = np.einsum(
+        "nd,nd->n", offsets / _row_norms(offsets)[:, None], directions(encodings, merged, average)[merged[faces]]
+    )
     stray = np.zeros(len(into), dtype=bool)
     stray[labels[faces][alike < params.assign_similarity]] = True
     parts = np.flatnonzero(~stray)

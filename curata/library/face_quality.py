@@ -63,10 +63,17 @@ def score_clustering(labels: np.ndarray, truth: np.ndarray) -> ClusteringScores:
 def best_dbscan(encodings: np.ndarray, truth: np.ndarray, present: np.ndarray | None = None) -> ClusteringScores:
     """scikit-learn DBSCAN at the eps and min_samples that score best (ARI) against the truth itself: the most it
     can do, the bar our clustering must reach. Faces not `present` (quarantined) count as noise, as in ours."""
+    return max(dbscan_grid_scores(encodings, truth, present), key=lambda s: s.ari)
+
+
+def dbscan_grid_scores(
+    encodings: np.ndarray, truth: np.ndarray, present: np.ndarray | None = None
+) -> list[ClusteringScores]:
+    """DBSCAN's scores at every (eps, min_samples) of DBSCAN_GRID, in its order, from one radius graph."""
     reach = max(eps for eps, _ in DBSCAN_GRID)
     within = radius_neighbors_graph(encodings, reach, mode="distance", include_self=True)
     runs = (DBSCAN(eps=eps, min_samples=m, metric="precomputed").fit_predict(within) for eps, m in DBSCAN_GRID)
-    return max((_scored(labels, truth, present) for labels in runs), key=lambda s: s.ari)
+    return [_scored(labels, truth, present) for labels in runs]
 
 
 def default_dbscan(encodings: np.ndarray, truth: np.ndarray, present: np.ndarray | None = None) -> ClusteringScores:

@@ -93,6 +93,9 @@ def _sort_files(files: list[ProjectFile], mining: _Mining) -> tuple[dict[str, li
     return groups, winners
 
 
+PixelFacts = tuple[tuple[int, int], str] | None
+
+
 class _WinnerMatcher:
     """Where a winner came from: its name, identical bytes, or identical decoded pixels (decoded once each)."""
 
@@ -150,7 +153,23 @@ class _WinnerMatcher:
         return self.index_by_size[size]
 
     def match(self, w: ProjectFile) -> _Match | None:
-        return _match_winner(w, self.by_name, self.by_sha, self.groups, self.pixels, self.pixel_index)
+        """Name first; then identical bytes; then identical pixels, trying the group the name hints at
+        before an index of every member of the same pixel size."""
+        if w.parsed is not None and (w.parsed.group, w.name) in self.by_name:
+            return _Match(w, self.by_name[(w.parsed.group, w.name)], "name")
+        same_bytes = self.by_sha.get(w.sha256, [])
+        if len({m.parsed.group for m in same_bytes}) == 1:
+            return _Match(w, same_bytes[0], "content")
+        mine = self.pixels(w)
+        if mine is None:
+            return None
+        for m in self.groups.get(group_hint(w.name) or "", []):
+            if self.pixels(m) == mine:
+                return _Match(w, m, "pixels")
+        candidates = self.pixel_index(mine[0]).get(mine[1], [])
+        if len({m.parsed.group for m in candidates}) == 1:
+            return _Match(w, candidates[0], "pixels")
+        return None
 
 
 def _match_winners(winners: list[ProjectFile], matcher: _WinnerMatcher, mining: _Mining) -> list[_Match]:
@@ -235,36 +254,6 @@ def _pair_row(row: dict, c: _Match, r: ProjectFile) -> dict:
         "anomaly": r.parsed.stage > c.member.parsed.stage,
         "match_method": c.method,
     }
-
-
-PixelFacts = tuple[tuple[int, int], str] | None
-
-
-def _match_winner(
-    w: ProjectFile,
-    members_by_name: dict[tuple[str, str], ProjectFile],
-    members_by_sha: dict[str, list[ProjectFile]],
-    groups: dict[str, list[ProjectFile]],
-    pixels: Callable[[ProjectFile], PixelFacts],
-    pixel_index: Callable[[tuple[int, int]], dict[str, list[ProjectFile]]],
-) -> _Match | None:
-    """Name first; then identical bytes; then identical pixels, trying the group the name hints at
-    before an index of every member of the same pixel size."""
-    if w.parsed is not None and (w.parsed.group, w.name) in members_by_name:
-        return _Match(w, members_by_name[(w.parsed.group, w.name)], "name")
-    same_bytes = members_by_sha.get(w.sha256, [])
-    if len({m.parsed.group for m in same_bytes}) == 1:
-        return _Match(w, same_bytes[0], "content")
-    mine = pixels(w)
-    if mine is None:
-        return None
-    for m in groups.get(group_hint(w.name) or "", []):
-        if pixels(m) == mine:
-            return _Match(w, m, "pixels")
-    candidates = pixel_index(mine[0]).get(mine[1], [])
-    if len({m.parsed.group for m in candidates}) == 1:
-        return _Match(w, candidates[0], "pixels")
-    return None
 
 
 def _stats(
