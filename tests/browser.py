@@ -7,15 +7,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
 
 import pytest
 from playwright.sync_api import Browser, FloatRect, Page, expect, sync_playwright
@@ -23,6 +20,7 @@ from playwright.sync_api import Browser, FloatRect, Page, expect, sync_playwrigh
 from curata.layout import DATA_ROOT_ENV, DataRoot
 from curata.privacy import PSEUDONYM_KEY_ENV
 from tests.conftest import KEY
+from tests.services import free_port, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -43,7 +41,6 @@ DEMO_ARGS = [
     *("--projects", "1", "--groups", "8", "--curation-sets", "8", "--clip-architecture", "curata-tiny-vit"),
 ]  # small, with every session defect (bombs and undecodable images included); a tiny model for the embeddings
 UI_TIMEOUT_MS = 60_000  # generous: the CPU is shared, and a page waits on GraphQL over a busy instance
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -85,26 +82,6 @@ def materialized(tmp_path_factory: pytest.TempPathFactory) -> Materialized:
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return Materialized(base / "home", root, env)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(probe: Callable[[], T | None], timeout: float) -> T:
-    """Polls `probe` once a second until it returns something truthy; connection errors count as not yet."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = probe()
-        except OSError:
-            value = None
-        if value:
-            return value
-        time.sleep(1)
-    raise TimeoutError(f"gave up after {timeout}s")
 
 
 @pytest.fixture(scope="session")

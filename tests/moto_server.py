@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
 import time
@@ -14,14 +13,9 @@ from pathlib import Path
 import pytest
 
 from curata.storage import S3Connection
+from tests.services import free_port
 
 MOTO = Path(sys.executable).parent / "moto_server"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_until_up(url: str, timeout: float = 30.0) -> None:

@@ -11,10 +11,12 @@ import shutil
 import socket
 import subprocess
 import tempfile
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import psycopg2
 import pytest
@@ -23,12 +25,27 @@ from dagster import JobDefinition
 DEBIAN_PG_BIN = max(Path("/usr/lib/postgresql").glob("*/bin"), default=Path("/usr/lib/postgresql/missing"))
 PG_BIN = Path(os.environ.get("CURATA_PG_BIN") or DEBIAN_PG_BIN)
 PG_USER = "curata"
+T = TypeVar("T")
 
 
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def wait_for(probe: Callable[[], T | None], timeout: float) -> T:
+    """Polls `probe` once a second until it returns something truthy; connection errors count as not yet."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = probe()
+        except OSError:
+            value = None
+        if value:
+            return value
+        time.sleep(1)
+    raise TimeoutError(f"gave up after {timeout}s")
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,8 @@ from dask.distributed import Client
 from curata.layout import DataRoot
 from curata.privacy import PSEUDONYM_KEY_ENV
 from curata.sample.sessions import generate_sessions
-from definitions import build_definitions
 from tests.conftest import KEY
-from tests.services import dask_scheduler  # noqa: F401  (fixture)
+from tests.services import dask_scheduler, job_on  # noqa: F401  (dask_scheduler: a fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -53,7 +52,7 @@ def test_a_backfill_on_dask_matches_the_in_process_runs(dask_scheduler, tmp_path
     days = sorted({p.name[len("session-") :][:10] for p in local.sessions.iterdir() if p.name.startswith("session-")})
     assert len(days) >= 3
 
-    in_process = build_definitions(str(local.root)).resolve_job_def("ingest_sessions")
+    in_process = job_on(str(local.root), "ingest_sessions")
     recon = build_reconstructable_job("tests.services", "job_on", (str(on_dask.root), "ingest_sessions"))
     with instance_for_test() as instance, Client(dask_scheduler) as client:
         worker_pids = set(client.run(os.getpid).values())
@@ -62,7 +61,8 @@ def test_a_backfill_on_dask_matches_the_in_process_runs(dask_scheduler, tmp_path
             tags = {"dagster/partition": day, "dagster/backfill": "on-dask"}
             with execute_job(recon, instance, run_config=dask_config(dask_scheduler), tags=tags) as result:
                 assert result.success, day
-                assert step_pids(result) and step_pids(result) <= worker_pids  # the steps ran on the workers
+                pids = step_pids(result)
+                assert pids and pids <= worker_pids  # the steps ran on the workers
 
     expected, got = warehouse_tables(local), warehouse_tables(on_dask)
     assert len(expected) >= 4 * len(days) and sum(map(len, expected.values())) > len(days)

@@ -2,10 +2,8 @@
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from curata.layout import WAREHOUSE
 from curata.privacy import PSEUDONYM_KEY_ENV
 from curata.sample.sessions import generate_sessions
 from tests.conftest import KEY
+from tests.services import free_port, wait_for
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -31,12 +30,6 @@ def environment(root, home: Path) -> dict[str, str]:
         "CURATA_DATA_ROOT": str(root.root),
         PSEUDONYM_KEY_ENV: KEY.decode(),
     }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_definitions_validate(root, tmp_path):
@@ -96,10 +89,10 @@ def test_webserver_loads_the_location_and_runs_a_launched_job(root, tmp_path):
         stderr=subprocess.STDOUT,
     )
     try:
-        _wait_for(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2).status == 200, 120)
+        wait_for(lambda: urllib.request.urlopen(f"http://127.0.0.1:{port}/server_info", timeout=2).status == 200, 120)
         client = DagsterGraphQLClient("127.0.0.1", port_number=port)
         run_id = client.submit_job_execution("ingest_sessions", tags={"dagster/partition": day})
-        status = _wait_for(lambda: _finished(client, run_id), 180)
+        status = wait_for(lambda: _finished(client, run_id), 180)
         assert status == "SUCCESS", (tmp_path / "webserver.log").read_text()[-3000:]
         assert (root.root / WAREHOUSE / "validated_sessions" / f"{day}.parquet").exists()
     finally:
@@ -111,16 +104,3 @@ def test_webserver_loads_the_location_and_runs_a_launched_job(root, tmp_path):
 def _finished(client: DagsterGraphQLClient, run_id: str):
     status = client.get_run_status(run_id).value
     return status if status in ("SUCCESS", "FAILURE", "CANCELED") else None
-
-
-def _wait_for(probe, timeout: float):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            value = probe()
-        except OSError:
-            value = None
-        if value:
-            return value
-        time.sleep(1)
-    raise TimeoutError(f"gave up after {timeout}s")

@@ -18,13 +18,12 @@ from curata.erasure.context import ErasureContext
 from curata.erasure.erase import erase_request
 from curata.erasure.proof import remaining
 from curata.erasure.requests import new_request
-from curata.privacy import PseudonymKey
 from curata.sessions.validate import Limits
 from curata.storage import Store
 from curata.warehouse import Warehouse
 from resources import CurataSettings, WarehouseIOManager
-from tests.archive_helpers import NOW, POLICY, snapshot, tiers_for
-from tests.conftest import KEY, later
+from tests.archive_helpers import NOW, POLICY, object_bytes, snapshot, tiers_for
+from tests.conftest import KEY, PSEUDONYM_KEY, later
 from tests.dagster_helpers import definitions_for, warehouse_of
 from tests.test_erasure_helpers import ANA, DAY_KEY, NEXT_KEY, context, ingest_all, write_sessions
 
@@ -47,7 +46,7 @@ def archived(root, make_session, monkeypatch, s3, bucket):
 
 def forget(root, tiers, email: str = ANA) -> dict:
     ctx = context(root, cold=tiers.cold)
-    key = PseudonymKey(KEY)
+    key = PSEUDONYM_KEY
     request = new_request(ctx.store, pseudonym=key.pseudonymize(email), key_id=key.key_id)
     return erase_request(ctx, request.id)
 
@@ -109,7 +108,7 @@ def test_a_restored_day_loses_the_person_in_both_tiers(root, archived):
 
 def test_the_proof_reads_archives_and_names_one_that_still_holds_an_erased_image(root, archived):
     world, tiers, _ = archived
-    old = tiers.cold.client.get_object(Bucket=tiers.cold.bucket, Key=tiers.cold.key_of(DAY_KEY))["Body"].read()
+    old = object_bytes(tiers, tiers.cold.key_of(DAY_KEY))
     forget(root, tiers)
     # Someone puts the old object back under the day's current key (a bucket restored from its backup).
     current = read_receipt(tiers.store, DAY_KEY).entry.object_key
@@ -136,7 +135,7 @@ def test_an_erasure_works_with_the_output_store_in_a_bucket(root, make_session, 
     resources = {"curata": curata, "io_manager": WarehouseIOManager(curata=curata)}
     assert materialize([raw_sessions, validated_session_outcomes], partition_key=DAY_KEY, resources=resources).success
     store = Store.at(f"s3://{bucket}/store", s3)
-    ctx = ErasureContext(store, root, PseudonymKey(KEY), Limits())
+    ctx = ErasureContext(store, root, PSEUDONYM_KEY, Limits())
     request = new_request(store, pseudonym=ctx.key.pseudonymize(ANA), key_id=ctx.key.key_id)
 
     entry = erase_request(ctx, request.id)

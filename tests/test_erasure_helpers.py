@@ -25,9 +25,8 @@ from curata.sample.sessions import backdate, write_session
 from curata.sessions.naming import iso_stamp
 from curata.sessions.validate import Limits
 from curata.storage import Store
-from curata.warehouse import Warehouse
 from tests.conftest import DAY, KEY, later, small_pair
-from tests.dagster_helpers import ingest, publish, resources_for
+from tests.dagster_helpers import ingest, publish, resources_for, warehouse_of
 
 ANA, BOB = "Ana@Example.com", "bob@example.com"
 DAY_KEY, NEXT_KEY = DAY.date().isoformat(), (DAY + timedelta(days=1)).date().isoformat()
@@ -143,7 +142,7 @@ def ingest_all(defs: Definitions, instance: DagsterInstance, root: DataRoot, cur
 
 def rows_holding(root: DataRoot, erased: Erased) -> dict[str, int]:
     """table -> rows of `erased` in it, over every partition of every table that can hold a person."""
-    wh = Warehouse(Store.at(root.root))
+    wh = warehouse_of(root)
     out = {}
     for holding in TABLE_HOLDINGS:
         for partition in wh.partitions(holding.name):

@@ -21,11 +21,10 @@ from curata.erasure.proof import remaining
 from curata.erasure.requests import COMPLETED, erasure_health, new_request, read_request
 from curata.export.versioned import latest_version
 from curata.layout import DataRoot
-from curata.privacy import PseudonymKey
 from curata.sample.sessions import backdate, write_session
 from curata.storage import S3Connection
 from tests.archive_helpers import NOW, POLICY, tiers_for
-from tests.conftest import DAY, KEY, small_pair
+from tests.conftest import DAY, KEY, PSEUDONYM_KEY, small_pair
 from tests.dagster_helpers import definitions_for, warehouse_of
 from tests.test_erasure_helpers import ANA, DAY_KEY, context, ingest_all, write_sessions
 
@@ -150,7 +149,7 @@ def outcome(root: DataRoot, s3: S3Connection) -> dict:
 
 
 def start_request(root: DataRoot) -> str:
-    key = PseudonymKey(KEY)
+    key = PSEUDONYM_KEY
     return new_request(context(root).store, pseudonym=key.pseudonymize(ANA), key_id=key.key_id).id
 
 

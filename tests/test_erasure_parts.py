@@ -25,6 +25,7 @@ from curata.sessions.validate import Limits
 from curata.storage import Store
 from curata.warehouse import Warehouse
 from tests.conftest import PSEUDONYM_KEY, later
+from tests.dagster_helpers import warehouse_of
 
 DAYS = [f"2025-02-{d:02d}" for d in range(1, 29)]
 
@@ -111,7 +112,7 @@ def test_days_ingested_before_the_index_existed_are_filled_from_their_tables(roo
         key=PSEUDONYM_KEY,
         accepted_elsewhere=batch.nothing_elsewhere,
     )
-    wh = Warehouse(Store.at(root.root))
+    wh = warehouse_of(root)
     wh.write("raw_sessions", pa.table({"session_folder": [accepted.folder.name, refused.folder.name]}), "2025-01-15")
     wh.write("validated_sessions", result.accepted, "2025-01-15")
     violation = Violation(rules.SIZE_MISMATCH, "x", "y")

@@ -28,11 +28,11 @@ from curata.export.verify import export_problems
 from curata.export.versioned import latest_version
 from curata.privacy import PSEUDONYM_KEY_ENV, PseudonymKey
 from tests.archive_helpers import NOW, POLICY, tiers_for
-from tests.conftest import DAY, KEY, later
+from tests.conftest import DAY, KEY, PSEUDONYM_KEY, later
 from tests.dagster_helpers import definitions_for, ingest, publish, warehouse_of
 from tests.test_erasure_helpers import ANA, BOB, DAY_KEY, context, rows_holding
 
-OLD = PseudonymKey(KEY)
+OLD = PSEUDONYM_KEY
 NEW_SECRET = "the-new-pseudonym-key-0123456789"
 NEW = PseudonymKey(NEW_SECRET.encode())
 CAROL = "carol@example.com"

@@ -10,7 +10,6 @@ import os
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,7 @@ from assets import jobs
 from curata.layout import DATA_ROOT_ENV
 from curata.privacy import PSEUDONYM_KEY_ENV
 from tests.conftest import KEY, later
-from tests.services import postgres  # noqa: F401  (fixture)
+from tests.services import postgres, wait_for  # noqa: F401  (postgres: a fixture)
 
 REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -70,7 +69,7 @@ def test_tick_backfill_runs_and_checks_are_recorded_in_postgres(postgres, shared
         assert {r.status for r in instance.get_runs()} == {DagsterRunStatus.QUEUED}  # held until the daemon
 
         with _daemon(shared_env):
-            runs = _wait_for(lambda: _all_finished(instance, 2 * len(DAYS)), timeout=600)
+            runs = wait_for(lambda: _all_finished(instance, 2 * len(DAYS)), timeout=600)
 
         assert {r.dagster_run.status for r in runs} == {DagsterRunStatus.SUCCESS}
         _assert_no_partition_written_twice_at_once(runs)
@@ -140,16 +139,6 @@ class _daemon:
 def _all_finished(instance: DagsterInstance, expected: int) -> list | None:
     records = instance.get_run_records(RunsFilter(job_name="ingest_sessions"))
     return records if len(records) >= expected and all(r.dagster_run.is_finished for r in records) else None
-
-
-def _wait_for(probe, timeout: float):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = probe()
-        if value:
-            return value
-        time.sleep(2)
-    raise TimeoutError(f"gave up after {timeout}s")
 
 
 def _assert_no_partition_written_twice_at_once(runs: list) -> None:
