@@ -47,7 +47,7 @@ from resources import CurataSettings
 )
 def curation_outcomes(context: AssetExecutionContext, curata: CurataSettings) -> Iterator[Output | AssetCheckResult]:
     layout = curata.layout
-    folder = layout.require("curation")
+    folder = curata.require("curation")
     resolver = PathResolver(layout.root, curata.image_limits)
     results = {name: validate_log(folder / name, f"curation/{name}", resolver) for name in (SELECTION_LOG, CROP_LOG)}
     selections, crops = results[SELECTION_LOG].accepted, results[CROP_LOG].accepted

@@ -23,7 +23,7 @@ from curata.export.bundle import publish_bundle
 from curata.export.verify import export_problems
 from curata.export.versioned import Provenance
 from curata.layout import DataRootError
-from curata.library.analyses import analyse_tags
+from curata.library.analyses import PATTERNS_SUMMARY, analyse_tags
 from curata.library.changes import library_digests
 from curata.library.contact_sheet import cluster_sheet
 from curata.library.face_tables import clusters_document
@@ -67,7 +67,7 @@ def _out(table: str) -> AssetOut:
 )
 def library_records(context: AssetExecutionContext, curata: CurataSettings) -> Iterator[Output | AssetCheckResult]:
     layout = curata.layout
-    layout.require("library")
+    curata.require("library")
     read = read_library(layout, curata.library_limits, threads=curata.workers)
     if read.source is None:
         raise DataRootError(f"{layout.library} holds no images_metadata.jsonl or images_metadata.json")
@@ -208,7 +208,7 @@ def library_patterns(
     clusters = library_face_clusters.slice(0, SHEETS_EXPORTED).to_pylist()
     sheets = contact_sheets(clusters, library_faces, library_images, curata.layout.root)
     provenance = Provenance({"library_images": ["_all"]}, counts_by_rule(library_quarantine.to_pylist()))
-    result = publish_bundle(curata.store, EXPORT, documents, tables, sheets, provenance)
+    result = publish_bundle(curata.store, EXPORT, documents, tables, sheets, provenance, summary=PATTERNS_SUMMARY)
     yield MaterializeResult(
         metadata={
             "version": result.version,

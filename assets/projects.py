@@ -64,7 +64,7 @@ def historical_project_pairs(
 ) -> Iterator[Output | AssetCheckResult]:
     project = context.partition_key
     root = curata.layout.root
-    project_dir = curata.layout.require("projects") / project
+    project_dir = curata.require("projects") / project
     if not project_dir.is_dir():
         raise DataRootError(f"project folder {project_dir} does not exist; was it moved or deleted?")
     files = scan_project(project_dir, root, curata.image_limits, workers=curata.workers)

@@ -3,7 +3,15 @@
 from collections.abc import Iterator
 
 import pyarrow as pa
-from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, Output, asset, multi_asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetMaterialization,
+    Output,
+    asset,
+    multi_asset,
+)
 
 from assets.checks import actionable_check, actionable_spec, problems_check, reconciliation_check
 from assets.partitions import session_days
@@ -14,7 +22,7 @@ from curata.erasure.keys import check_key
 from curata.erasure.tombstones import Tombstones
 from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
-from curata.sessions.batch import AcceptedLookup, accepted_in, validate_partition
+from curata.sessions.batch import AcceptedLookup, PartitionResult, accepted_in, validate_partition
 from curata.sessions.checks import accepted_session_problems
 from curata.sessions.inventory import list_session_folders
 from curata.sessions.tables import RAW_SESSIONS, SESSION_PEOPLE
@@ -27,7 +35,7 @@ GROUP = "sessions"
 def raw_sessions(context: AssetExecutionContext, curata: CurataSettings) -> Output[pa.Table]:
     """Every session folder whose day is this partition, as found on disk: the input records."""
     context.log.info(f"pseudonyms keyed by {curata.key.key_id}")  # an unusable key fails here, before any write
-    sessions = curata.layout.require("sessions")
+    sessions = curata.require("sessions")
     day = context.partition_key
     check_key(curata.store, curata.key)  # a changed key without a declared rotation is refused before any write
     refuse_if_archived(curata.store, day)  # its folders left the data root: listing it now would wipe its rows
@@ -65,17 +73,7 @@ def validated_session_outcomes(
     context: AssetExecutionContext, curata: CurataSettings, raw_sessions: pa.Table
 ) -> Iterator[Output | AssetCheckResult]:
     day = context.partition_key
-    result = validate_partition(
-        curata.layout.require("sessions"),
-        raw_sessions.column("session_folder").to_pylist(),
-        day,
-        data_root=curata.layout.root,
-        key=curata.key,
-        accepted_elsewhere=accepted_in_other_days(curata, day),
-        tombstones=Tombstones.load(curata.warehouse),  # an erased person's data is refused if it comes back
-        limits=curata.limits,
-        workers=curata.workers,
-    )
+    result = validate_day(curata, day, raw_sessions.column("session_folder").to_pylist())
     quarantine_rows = result.quarantined.to_pylist()
     yield Output(result.accepted, output_name="validated_sessions", metadata={"accepted": result.accepted.num_rows})
     yield Output(
@@ -90,6 +88,45 @@ def validated_session_outcomes(
     yield Output(result.deferred, output_name="deferred_sessions", metadata={"deferred": result.deferred.num_rows})
     yield Output(result.people, output_name="session_people", metadata={"folders": result.people.num_rows})
     yield from session_partition_checks(raw_sessions, result.accepted, result.quarantined, result.deferred)
+    for later in result.superseded_days:  # this day's outputs are stored now: the later day sees them
+        revalidate_day(context, curata, later, day)
+
+
+def validate_day(curata: CurataSettings, day: str, folders: list[str]) -> PartitionResult:
+    return validate_partition(
+        curata.require("sessions"),
+        folders,
+        day,
+        data_root=curata.layout.root,
+        key=curata.key,
+        accepted_elsewhere=accepted_in_other_days(curata, day),
+        tombstones=Tombstones.load(curata.warehouse),  # an erased person's data is refused if it comes back
+        limits=curata.limits,
+        workers=curata.workers,
+    )
+
+
+def revalidate_day(context: AssetExecutionContext, curata: CurataSettings, day: str, because: str) -> None:
+    """A day validated before an earlier day arrived holds copies of that day's sessions: validated again here, so
+    the sessions kept and the quarantine rows do not depend on the order days were ingested in.
+
+    Dagster runs one partition per run, so these writes go to the warehouse directly and are recorded as
+    materializations of that day; the validated table is written last (a kill before it shows as that day
+    failing reconciliation in the health report, which names the day to re-run).
+    """
+    warehouse = curata.warehouse
+    result = validate_day(curata, day, warehouse.read("raw_sessions", day).column("session_folder").to_pylist())
+    outputs = {
+        "session_quarantine": result.quarantined,
+        "deferred_sessions": result.deferred,
+        SESSION_PEOPLE.name: result.people,
+        "validated_sessions": result.accepted,
+    }
+    for table, data in outputs.items():
+        warehouse.write(table, data, partition=day)
+        facts = {"rows": data.num_rows, "validated_again_after": because}
+        context.log_event(AssetMaterialization(table, partition=day, metadata=facts))
+    context.log.info(f"{day} validated again: {because} holds earlier copies of its sessions")
 
 
 def accepted_in_other_days(curata: CurataSettings, day: str) -> AcceptedLookup:

@@ -35,7 +35,7 @@ def training_log_audit(
     context: AssetExecutionContext, curata: CurataSettings, raw_sessions: pa.Table, validated_sessions: pa.Table
 ) -> Iterator[Output | AssetCheckResult]:
     layout = curata.layout
-    layout.require("sessions")
+    curata.require("sessions")
     known = set(raw_sessions.column("session_folder").to_pylist())
     accepted_rows = validated_sessions.select(["session_id", "timestamp", "instruction"]).to_pylist()
     accepted = {r["session_id"]: (iso_stamp(r["timestamp"]), r["instruction"]) for r in accepted_rows}

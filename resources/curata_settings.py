@@ -3,12 +3,12 @@
 import os
 from pathlib import Path
 
-from dagster import ConfigurableResource
+from dagster import ConfigurableResource, Failure
 from dagster_aws.s3 import S3Resource
 
 from curata.embeddings.store import EmbeddingStore
 from curata.images import DEFAULT_IMAGE_LIMITS, ImageLimits
-from curata.layout import DataRoot
+from curata.layout import DataRoot, DataRootError
 from curata.library.records import LibraryLimits
 from curata.library.source import MAX_RECORD_BYTES
 from curata.privacy import PseudonymKey
@@ -42,13 +42,32 @@ class CurataSettings(ConfigurableResource):
     @property
     def layout(self) -> DataRoot:
         """The checked data root: a missing or unusable root fails the run here, before anything is written."""
-        return DataRoot(Path(self.data_root).resolve()).check()
+        try:
+            return DataRoot(Path(self.data_root).resolve()).check()
+        except DataRootError as exc:
+            raise unusable_root(exc) from None
+
+    def require(self, name: str) -> Path:
+        """An input folder the run cannot do without (`DataRoot.require`), refused in one sentence."""
+        try:
+            return self.layout.require(name)
+        except DataRootError as exc:
+            raise unusable_root(exc) from None
 
     @property
     def store(self) -> Store:
+        return self._store_beside(self.layout.root)
+
+    @property
+    def unchecked_store(self) -> Store:
+        """The store before the data root is checked: for the IO manager, which checks the root at each read and
+        write, so an unusable root fails the first step in one sentence rather than every step's start."""
+        return self._store_beside(Path(self.data_root).resolve())
+
+    def _store_beside(self, root: Path) -> Store:
         if self.store_url.startswith("s3://"):
             return Store.at(self.store_url, connection_of(self.s3))
-        return Store.at(self.store_url or self.layout.root)
+        return Store.at(self.store_url or root)
 
     @property
     def warehouse(self) -> Warehouse:
@@ -82,3 +101,8 @@ class CurataSettings(ConfigurableResource):
     def key(self) -> PseudonymKey:
         """The validated key; refused (too short, blank) with a clear error before any write."""
         return PseudonymKey.from_secret(self.pseudonym_key)
+
+
+def unusable_root(exc: DataRootError) -> Failure:
+    """A failed step that says the sentence alone: no retry (waiting cannot fix a path) and no cause chain."""
+    return Failure(description=str(exc), allow_retries=False)

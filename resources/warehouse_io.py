@@ -4,6 +4,7 @@ Built on Dagster's UPathIOManager, whose universal-pathlib paths span a local fo
 the bytes go through `curata.warehouse`, so writes are atomic on both and paths are the warehouse's own.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 import pyarrow as pa
@@ -29,9 +30,14 @@ ALLOW_MISSING = "curata/allow_missing"
 class TableIOManager(UPathIOManager):
     extension = EXTENSION
 
-    def __init__(self, warehouse: Warehouse):
+    def __init__(self, warehouse: Warehouse, check_root: Callable[[], object] = lambda: None):
         super().__init__(base_path=warehouse.store.path(WAREHOUSE))
         self.warehouse = warehouse
+        self.check_root = check_root  # raises, in one sentence, while the data root is unusable
+
+    def handle_output(self, context: OutputContext, obj: Any) -> None:
+        self.check_root()
+        super().handle_output(context, obj)
 
     def get_asset_relative_path(self, context: InputContext | OutputContext) -> UPath:
         name = context.asset_key.path[-1]
@@ -48,6 +54,7 @@ class TableIOManager(UPathIOManager):
         return self.warehouse.read_key(self.warehouse.store.key_of(path.path), dictionary=dictionary)
 
     def load_input(self, context: InputContext) -> Any:
+        self.check_root()
         if context.has_asset_key and context.has_asset_partitions:
             return self.load_partitions(context)  # also when no partition exists yet: an empty table
         path = self._get_path(context)
@@ -86,4 +93,4 @@ class WarehouseIOManager(ConfigurableIOManagerFactory):
     curata: ResourceDependency[CurataSettings]
 
     def create_io_manager(self, context: Any) -> TableIOManager:
-        return TableIOManager(self.curata.warehouse)
+        return TableIOManager(Warehouse(self.curata.unchecked_store), check_root=lambda: self.curata.layout)

@@ -108,6 +108,8 @@ def webserver(materialized: Materialized) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
+    if not Path(CHROMIUM).exists():  # a failure with what to do, never a silent skip
+        pytest.fail(f"no Chromium at {CHROMIUM}: run tests/install-services.sh as root (README's test command)")
     expect.set_options(timeout=UI_TIMEOUT_MS)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

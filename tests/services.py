@@ -90,7 +90,7 @@ def _as_server_user(*command: str | Path) -> list[str]:
 def postgres() -> Iterator[PostgresServer]:
     """A PostgreSQL server for the whole session, stopped and deleted afterwards."""
     if not (PG_BIN / "initdb").exists():
-        pytest.fail(f"no PostgreSQL binaries in {PG_BIN}: apt-get install postgresql, or set CURATA_PG_BIN")
+        pytest.fail(f"no PostgreSQL binaries in {PG_BIN}: run tests/install-services.sh as root, or set CURATA_PG_BIN")
     base = Path(tempfile.mkdtemp(prefix="curata-postgres-"))
     server = PostgresServer(port=free_port(), password=uuid.uuid4().hex)
     (base / "password").write_text(server.password)

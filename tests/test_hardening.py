@@ -222,3 +222,30 @@ def test_first_commands_on_a_fresh_instance_do_not_race(tmp_path):
     ]
     errors = [p.communicate(timeout=120)[1] for p in procs]
     assert all(p.returncode == 0 for p in procs), errors
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize("kind", ["file", "missing"])
+def test_the_dagster_cli_fails_an_unusable_data_root_in_one_sentence(tmp_path, kind):
+    """What a Dagster user types: the run fails with the sentence, not a chain of wrapped resource errors."""
+    root = tmp_path / "root"
+    if kind == "file":
+        root.write_text("oops")
+    home = tmp_path / "home"
+    home.mkdir()
+    env = {**os.environ, "DAGSTER_HOME": str(home), "CURATA_DATA_ROOT": str(root), PSEUDONYM_KEY_ENV: "k" * 20}
+    done = subprocess.run(
+        [Path(sys.executable).parent / "dagster", "job", "execute", "-m", "definitions", "-j", "publish_datasets"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    out = done.stdout + done.stderr
+    sentence = f"the data root {root} {'is a file, not a folder' if kind == 'file' else 'does not exist'}"
+    assert done.returncode != 0 and "RUN_FAILURE" in out, out[-3000:]
+    assert f"Failure: {sentence}" in out, out[-3000:]
+    for wrapped in ("DagsterResourceFunctionError", "DagsterSubprocessError", "The above exception was caused by"):
+        assert wrapped not in out, out[-3000:]
+    assert root.exists() == (kind == "file") and not (root.is_dir())

@@ -1,4 +1,4 @@
-"""Checks that must fail: a dropped record, out-of-order duplicates; and deferred folders picked up later."""
+"""Checks that must fail (a dropped record, a lost table); days in any order; deferred folders picked up later."""
 
 import json
 import os
@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 from dagster import DagsterInstance
 
+from curata import rules
 from curata.layout import EXPORTS, REPORTS, WAREHOUSE
 from curata.sessions import batch
 from tests.conftest import DAY, later
@@ -56,28 +57,31 @@ def test_deferred_folder_is_picked_up_by_a_later_run(root, make_session, monkeyp
     assert store.read("validated_sessions", DAY_KEY).num_rows == 2
 
 
-def test_duplicates_from_out_of_order_partitions_stop_the_export(root, make_session, monkeypatch):
+@pytest.mark.parametrize("order", ["later_day_first", "in_order"])
+def test_days_ingested_in_any_order_keep_the_same_sessions_and_publish(root, make_session, monkeypatch, order):
     first = make_session(ts=DAY, seed=3)
     copy = make_session(ts=DAY + timedelta(days=1), seed=3)
+    other = make_session(ts=DAY + timedelta(days=1, minutes=5), seed=4)
     assert first.original.read_bytes() == copy.original.read_bytes()
+    later_day = (DAY + timedelta(days=1)).date().isoformat()
+    days = [later_day, DAY_KEY] if order == "later_day_first" else [DAY_KEY, later_day]
     defs = definitions_for(root, monkeypatch)
     instance = DagsterInstance.ephemeral()
-    assert ingest(defs, (DAY + timedelta(days=1)).date().isoformat(), instance).success
-    assert ingest(defs, DAY_KEY, instance).success  # the earlier day, validated last
+    for day in days:
+        assert ingest(defs, day, instance).success
+    store = warehouse_of(root)
+    kept = {r["session_id"] for r in store.rows("validated_sessions")}
+    assert kept == {first.folder.name, other.folder.name}
+    (refused,) = store.read("session_quarantine", later_day).to_pylist()
+    assert (refused["record_id"], refused["rule_id"]) == (copy.folder.name, rules.DUPLICATE_CONTENT.id)
+    assert f"same images as {first.folder.name}" in refused["detail"]
+    people = {p["session_folder"]: p["outcome"] for p in store.read("session_people", later_day).to_pylist()}
+    assert people[copy.folder.name] == "quarantined"
     result = publish(defs, instance)
-    assert not result.success and "edit_triplets" not in materialized(result)
-    later_day = (DAY + timedelta(days=1)).date().isoformat()
-    check = next(e for e in result.get_asset_check_evaluations() if e.check_name == "every_partition_reconciles")
-    assert (
-        not check.passed
-        and f"re-materialize validated_sessions for {later_day}" in check.metadata["first_problems"].value
-    )
+    assert result.success and "edit_triplets" in materialized(result)
     report = json.loads((root.root / REPORTS / "health-latest.json").read_text())
-    assert report["sessions"]["repeated_across_partitions"] == {later_day: [copy.folder.name]}
-
-    # Re-running the later day quarantines the copy, and the export goes through.
-    assert ingest(defs, (DAY + timedelta(days=1)).date().isoformat(), instance).success
-    assert publish(defs, instance).success
+    assert report["sessions"]["repeated_across_partitions"] == {}
+    assert report["sessions"]["partitions_failing_reconciliation"] == {}
 
 
 @pytest.mark.parametrize("missing", ["session_quarantine", "deferred_sessions"])

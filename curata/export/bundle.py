@@ -12,7 +12,8 @@ from datetime import datetime
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from curata.export.versioned import MANIFEST, ExportResult, Provenance, publish_version
+from curata.export.card import render_bundle_card
+from curata.export.versioned import CARD, MANIFEST, ExportResult, Provenance, publish_version
 from curata.provenance import code_version
 from curata.storage import Store
 
@@ -25,10 +26,11 @@ def publish_bundle(
     pictures: Mapping[str, bytes],
     provenance: Provenance,
     *,
+    summary: str,
     now: datetime | None = None,
 ) -> ExportResult:
-    """`documents` as `<name>` JSON, `tables` as `tables/<name>.parquet`, `pictures` as `pictures/<name>`;
-    reused when every file's bytes equal the latest version's."""
+    """`documents` as `<name>` JSON, `tables` as `tables/<name>.parquet`, `pictures` as `pictures/<name>`, with a
+    card (`summary` says what the bundle is); reused when every file's bytes equal the latest version's."""
     files = {name: json.dumps(doc, indent=2, sort_keys=True, default=str).encode() for name, doc in documents.items()}
     files |= {f"tables/{table}.parquet": _parquet(data) for table, data in tables.items()}
     files |= {f"pictures/{picture}": data for picture, data in pictures.items()}
@@ -49,6 +51,7 @@ def publish_bundle(
             "source_partitions": {t: sorted(p) for t, p in sorted(provenance.source_partitions.items())},
             "quarantine_by_rule": dict(sorted(provenance.quarantine_by_rule.items())),
         }
+        store.write_text(f"{staging}/{CARD}", render_bundle_card(summary, manifest))
         store.write_text(f"{staging}/{MANIFEST}", json.dumps(manifest, indent=2, sort_keys=True))
         return manifest
 

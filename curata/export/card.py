@@ -117,3 +117,40 @@ def _summary(rule_id: str) -> str:
 
 def _span(parts: list[str]) -> str:
     return "none" if not parts else parts[0] if len(parts) == 1 else f"{parts[0]} to {parts[-1]}"
+
+
+def render_bundle_card(summary: str, manifest: dict) -> str:
+    """The card of a bundle of analyses: one `datasets` config per table (no default: a bundle is not one
+    dataset), then what each file is and where it came from."""
+    tables = sorted(manifest["rows"])
+    header = {
+        "pretty_name": manifest["dataset"],
+        "tags": ["curata"],
+        "configs": [
+            {"config_name": t, "data_files": [{"split": "train", "path": f"tables/{t}.parquet"}]} for t in tables
+        ],
+    }
+    files = sorted(manifest["files"])
+    documents = [f for f in files if "/" not in f]
+    pictures = [f for f in files if f.startswith("pictures/")]
+    refused = manifest["quarantine_by_rule"]
+    sources = [f"- `{t}`: {len(p)} partitions ({_span(p)})" for t, p in manifest["source_partitions"].items()]
+    sections = [
+        f"# {manifest['dataset']}\n\nVersion `{manifest['version']}`, exported by Curata {manifest['code_version']}."
+        f"\n\n{summary}",
+        "## Tables\n\nEach table is a `datasets` config of its own, with one split (`train`):\n\n"
+        '```python\nfrom datasets import load_dataset\n\nds = load_dataset("path/to/this/folder", "'
+        f'{tables[0] if tables else "<table>"}")\n```\n\n| config | rows |\n|---|---|\n'
+        + "\n".join(f"| `{t}` | {manifest['rows'][t]} |" for t in tables),
+        "## Documents\n\n" + ("\n".join(f"- `{d}`" for d in documents) or "None."),
+        f"## Pictures\n\n{len(pictures)} files under `pictures/`.",
+        "## Where the data came from\n\n" + ("\n".join(sources) or "No source partitions."),
+        "## What was refused\n\n"
+        + (
+            "| rule | records refused | what it refuses |\n|---|---|---|\n"
+            + "\n".join(f"| `{rule}` | {n} | {_summary(rule)} |" for rule, n in refused.items())
+            if refused
+            else "No record was refused."
+        ),
+    ]
+    return f"---\n{yaml.safe_dump(header, sort_keys=False)}---\n\n" + "\n\n".join(sections) + "\n"

@@ -17,6 +17,14 @@ from curata.library.synonyms import SynonymGroups, synonym_groups
 from curata.library.tables import DESCRIPTION_PATTERNS, SYNONYM_GROUPS, TAG_COUNTS, TAG_PAIRS, TAG_SUGGESTIONS
 from curata.library.tag_index import TagIndex
 
+PATTERNS_SUMMARY = (
+    "What the tagged photo library teaches: tag counts and co-occurrence (lift, PMI), description patterns, "
+    "synonym groups, tag suggestions per image, face clusters with their contact sheets, and the training report. "
+    "The JSON documents keep the shapes of the photo library's own analyses (`category_patterns`, "
+    "`description_patterns`, `face_clusters`, `search_index`, `training_report`); the same analyses are tables "
+    "under `tables/`. It is a bundle of analyses, not one training dataset: load a table by its config name."
+)
+
 
 @dataclass(frozen=True)
 class TagAnalyses:

@@ -31,6 +31,9 @@ class PartitionResult:
     quarantined: pa.Table
     deferred: pa.Table
     people: pa.Table = field(default_factory=SESSION_PEOPLE.empty)  # whose each validated folder is
+    # Other days holding a session that one of this day's precedes: validated before this day was, they keep a
+    # copy this day now quarantines; validating them again makes the outcome independent of the order of days.
+    superseded_days: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -41,11 +44,12 @@ class AcceptedSession:
     session_id: str
     pair_key: str
     content_key: str
+    partition: str
 
     @classmethod
     def of(cls, row: dict) -> AcceptedSession:
         ms = int(row["timestamp"].timestamp() * 1000)
-        return cls(ms, row["session_id"], row["pair_key"], row["content_key"])
+        return cls(ms, row["session_id"], row["pair_key"], row["content_key"], row["partition_date"])
 
     @property
     def order(self) -> tuple[int, str]:
@@ -55,7 +59,7 @@ class AcceptedSession:
 # The sessions accepted elsewhere that share any of these content or image-pair keys: the only ones that can
 # make a session of this partition a repeat.
 AcceptedLookup = Callable[[set[str]], Iterable[AcceptedSession]]
-ACCEPTED_COLUMNS = ["timestamp", "session_id", "pair_key", "content_key"]
+ACCEPTED_COLUMNS = ["timestamp", "session_id", "pair_key", "content_key", "partition_date"]
 
 
 def nothing_elsewhere(keys: set[str]) -> list[AcceptedSession]:
@@ -109,7 +113,7 @@ def validate_partition(
     outcomes = [outcome for outcome, _ in validated]
     people = [person for _, person in validated if person is not None]
     _quarantine_erased(outcomes, people, tombstones, sessions_dir, data_root)
-    _quarantine_repeats(outcomes, accepted_elsewhere, sessions_dir, data_root)
+    superseded = _quarantine_repeats(outcomes, accepted_elsewhere, sessions_dir, data_root)
     status = {o.folder: o.status for o in outcomes}
 
     accepted = [o.accepted for o in outcomes if o.status == "accepted"]
@@ -128,6 +132,7 @@ def validate_partition(
         quarantined=quarantine_table(quarantined),
         deferred=DEFERRED_SESSIONS.from_rows(deferred),
         people=SESSION_PEOPLE.from_rows([p | {"outcome": status[p["session_folder"]]} for p in people]),
+        superseded_days=tuple(sorted(superseded - {partition})),
     )
 
 
@@ -151,11 +156,12 @@ def _quarantine_erased(
 
 def _quarantine_repeats(
     outcomes: list[SessionOutcome], accepted_elsewhere: AcceptedLookup, sessions_dir: Path, data_root: Path
-) -> None:
+) -> set[str]:
     """The earliest session (by its own timestamp, then name) of a content or an image pair is kept, wherever it is.
 
     A later copy with the same instruction is a duplicate; with another instruction, a conflict: one image
-    pair would carry two labels. Either is quarantined naming the session it repeats.
+    pair would carry two labels. Either is quarantined naming the session it repeats. Returns the days of
+    sessions accepted elsewhere that a session here precedes: those days hold a copy to quarantine.
     """
     mine = {o.folder: o for o in outcomes if o.accepted is not None}
     own = [AcceptedSession.of(o.accepted) for o in mine.values()]
@@ -163,10 +169,13 @@ def _quarantine_repeats(
     candidates = sorted([*elsewhere, *own], key=lambda s: s.order)
     kept_content: dict[str, AcceptedSession] = {}
     kept_pair: dict[str, AcceptedSession] = {}
+    superseded: set[str] = set()
     for session in candidates:
         earlier_same = kept_content.get(session.content_key)
         earlier_pair = kept_pair.get(session.pair_key)
         outcome = mine.get(session.session_id)
+        if outcome is None and (earlier_same or earlier_pair):
+            superseded.add(session.partition)
         if outcome is not None and (earlier_same or earlier_pair):
             rule = rules.DUPLICATE_CONTENT if earlier_same else rules.CONFLICTING_INSTRUCTION
             earlier = earlier_same or earlier_pair
@@ -176,3 +185,4 @@ def _quarantine_repeats(
             continue
         kept_content.setdefault(session.content_key, session)
         kept_pair.setdefault(session.pair_key, session)
+    return superseded
