@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dagster import (
+    AssetCheckEvaluation,
     DagsterInstance,
     DagsterRunStatus,
     Definitions,
@@ -37,7 +38,9 @@ from curata.summary import render_summary_datasets
 from curata.warehouse import Warehouse
 
 FINGERPRINT_TAG = "curata/input-fingerprint"
-QUIET = {"loggers": {"console": {"config": {"log_level": "WARNING"}}}}
+# Dagster's console logger stays quiet: a failed run is told by `failure_message`, in a line or two, not a stack trace.
+QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
+SHOWN_PROBLEMS = 3  # offending records named when a check fails
 
 
 @dataclass(frozen=True)
@@ -63,6 +66,7 @@ class Step:
     total: int
     label: str
     ok: bool = True
+    why: str = ""  # why the run failed, in a line or two
 
 
 @dataclass
@@ -150,7 +154,7 @@ def run_pipeline(defs: Definitions, layout: DataRoot, instance: DagsterInstance)
                 raise_on_error=False,
                 run_config=QUIET,
             )
-            yield Step(stage, done, len(works), work.label, result.success)
+            yield Step(stage, done, len(works), work.label, result.success, failure_message(result))
             if not result.success:
                 return
 
@@ -266,7 +270,25 @@ def failure_message(result: ExecuteInProcessResult) -> str:
         error = event.step_failure_data.error
         while error is not None and error.cause is not None:
             error = error.cause
-        if error is not None:
-            causes.append(error.message.strip())
-    checks = [f"check {e.check_name} failed" for e in result.get_asset_check_evaluations() if not e.passed]
+        if error is not None and error.cls_name != "DagsterAssetCheckFailedError":  # the checks below say it better
+            causes.append(_without_class(" ".join(error.message.split())))
+    checks = [_failed_check(e, result) for e in result.get_asset_check_evaluations() if not e.passed]
+    if result.success:
+        return ""
     return "; ".join(causes + checks) or "the run failed"
+
+
+def _failed_check(evaluation: AssetCheckEvaluation, result: ExecuteInProcessResult) -> str:
+    """`check <name> of <asset> [<partition>] failed: <first offending records>`."""
+    partition = result.dagster_run.tags.get("dagster/partition")
+    where = f"{evaluation.asset_key.to_user_string()}{f' [{partition}]' if partition else ''}"
+    metadata = evaluation.metadata
+    evidence = metadata.get("first_problems") or metadata.get("summary")
+    first = str(getattr(evidence, "value", evidence) or "").splitlines()[:SHOWN_PROBLEMS]
+    return f"check {evaluation.check_name} of {where} failed" + (f": {'; '.join(first)}" if first else "")
+
+
+def _without_class(message: str) -> str:
+    """`dagster._core.definitions.events.Failure: the data root ...` -> `the data root ...`."""
+    head, colon, rest = message.partition(": ")
+    return rest if colon and " " not in head and "." in head else message

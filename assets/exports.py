@@ -24,18 +24,16 @@ from curata.export.preference_pairs import export_preference_pairs
 from curata.export.readiness import readiness
 from curata.export.verify import export_leaks, export_problems
 from curata.export.versioned import ExportResult, Provenance
-from curata.health import repeats_across_partitions
+from curata.health import SessionTables, days_left_out
 from curata.quarantine import counts_by_rule
 from resources import CurataSettings
 from resources.clip_model import ClipModel
 from resources.export_settings import ExportSettings
 from resources.warehouse_io import ALLOW_MISSING
 
+Days = dict[str, pa.Table]  # every stored partition of a daily table, by day
+
 GROUP = "exports"
-
-
-class DuplicateAcrossPartitions(RuntimeError):
-    """Days validated concurrently or out of order both accepted one image pair; re-running the later day fixes it."""
 
 
 def export_checks(asset: str) -> list[AssetCheckSpec]:
@@ -78,7 +76,7 @@ def export_context(
 
 
 def published(
-    asset: str, result: ExportResult, ctx: ExportContext, exports: ExportSettings
+    asset: str, result: ExportResult, ctx: ExportContext, exports: ExportSettings, **metadata: object
 ) -> Iterator[MaterializeResult | AssetCheckResult]:
     """The version's metadata (readiness included) and both checks, recomputed from what was published."""
     ready = readiness(result.manifest, exports.readiness)
@@ -93,6 +91,7 @@ def published(
             "is_ready": ready.is_ready,
             "readiness": MetadataValue.json(ready.as_dict()),
             "not_ready_because": ready.reason or "ready",
+            **metadata,
         }
     )
     yield problems_check(asset, "export_matches_manifest", export_problems(ctx.store, result.key))
@@ -111,7 +110,7 @@ def _refused(quarantine: pa.Table, keep: Callable[[dict], bool] = lambda row: Tr
 # The InstructPix2Pix dataset: what diffusers' train_instruct_pix2pix.py reads unchanged.
 @asset(
     group_name=GROUP,
-    deps=[data_health_report],  # its blocking check stops the export while any partition fails
+    deps=[data_health_report],  # the report first: it names the days this export leaves out
     retry_policy=IO_RETRY,
     **described("export", {"parquet", "huggingface"}),
     check_specs=export_checks("edit_triplets"),
@@ -121,23 +120,31 @@ def edit_triplets(
     curata: CurataSettings,
     clip: ClipModel,
     exports: ExportSettings,
-    validated_sessions: pa.Table,
-    session_quarantine: pa.Table,
+    raw_sessions: Days,
+    validated_sessions: Days,
+    session_quarantine: Days,
+    deferred_sessions: Days,
     image_embeddings: pa.Table,
 ) -> Iterator[MaterializeResult | AssetCheckResult]:
-    """Accepted sessions as (input_image, edit_prompt, edited_image) with provenance, split by photo."""
-    repeats = repeats_across_partitions(
-        validated_sessions.select(["session_id", "partition_date", "timestamp", "pair_key"]).to_pylist()
-    )
-    if repeats:
-        raise DuplicateAcrossPartitions(
-            f"image pairs accepted more than once; re-materialize validated_sessions for {', '.join(repeats)}"
-        )
+    """Accepted sessions as (input_image, edit_prompt, edited_image) with provenance, split by photo.
+
+    A day that does not reconcile, or that accepted a copy of an earlier day's session, is left out (named in
+    the card and the metadata); every other day publishes.
+    """
+    left_out = days_left_out(SessionTables(raw_sessions, validated_sessions, session_quarantine, deferred_sessions))
+    if left_out:
+        context.log.warning(f"left out of edit_triplets until re-run: {left_out}")
+    days = sorted(set(validated_sessions) - set(left_out))
+    sessions = _concat([validated_sessions[d] for d in days], "validated_sessions")
+    refused = _refused(_concat([session_quarantine[d] for d in days if d in session_quarantine], "session_quarantine"))
     ctx = export_context(curata, clip, exports, image_embeddings)
-    provenance = Provenance(
-        {"validated_sessions": _partitions(validated_sessions, "partition_date")}, _refused(session_quarantine)
-    )
-    yield from published("edit_triplets", export_edit_triplets(validated_sessions, ctx, provenance), ctx, exports)
+    provenance = Provenance({"validated_sessions": days}, refused)
+    result = export_edit_triplets(sessions, ctx, provenance, left_out)
+    yield from published("edit_triplets", result, ctx, exports, left_out_days=MetadataValue.json(left_out))
+
+
+def _concat(tables: list[pa.Table], name: str) -> pa.Table:
+    return pa.concat_tables(tables) if tables else spec_of(name).empty()
 
 
 def _or_empty(table: pa.Table | None, name: str) -> pa.Table:

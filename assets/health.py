@@ -10,7 +10,6 @@ from curata.catalog import spec_of
 from curata.erasure.requests import erasure_health
 from curata.health import (
     SessionTables,
-    blocking_errors,
     curation_health,
     dataset_health,
     embedding_health,
@@ -18,6 +17,7 @@ from curata.health import (
     library_health,
     new_report,
     project_health,
+    reconciliation_errors,
     render_text,
     report_history,
     session_health,
@@ -49,11 +49,10 @@ Days = dict[str, pa.Table]
         )
     },
     check_specs=[
-        # Blocking: the export reads every partition, so no export while any of them fails to reconcile.
+        # Not blocking: a day that fails holds back only itself; the exports leave it out and their cards say why.
         AssetCheckSpec(
             "every_partition_reconciles",
             asset="data_health_report",
-            blocking=True,
             description="each stored partition reconciles, no image pair accepted twice, every input folder present",
         ),
         AssetCheckSpec(
@@ -113,7 +112,7 @@ def data_health_report(
     json_key, text_key = write_report(curata.store, report)
     context.log.info(render_text(report))
     s = report["sessions"]
-    blocking, not_ingested = blocking_errors(report), ingest_gaps(report)
+    failing, not_ingested = reconciliation_errors(report), ingest_gaps(report)
     return MaterializeResult(
         metadata={
             "report": text_key,
@@ -121,11 +120,11 @@ def data_health_report(
             "accepted": s["accepted"],
             "quarantined": s["quarantined"],
             "deferred": s["deferred"],
-            "errors": len(blocking) + len(not_ingested),
+            "errors": len(failing) + len(not_ingested),
             **health_pictures(report_history(curata.store)),
         },
         check_results=[
-            problems_check("data_health_report", "every_partition_reconciles", blocking),
+            problems_check("data_health_report", "every_partition_reconciles", failing),
             problems_check("data_health_report", "every_folder_ingested", not_ingested, warn=True),
         ],
     )

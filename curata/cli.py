@@ -135,7 +135,8 @@ def run(args: argparse.Namespace, clip_architecture: str | None = None) -> int:
             if not step.ok:
                 failed = step
     if failed is not None:
-        print(f"{failed.label} FAILED; see the run in the Dagster UI (curata ui); the next `curata run` resumes")
+        print(f"{failed.label} FAILED: {failed.why}")
+        print("see the run in the Dagster UI (curata ui); the next `curata run` resumes")
         return 1
     return _print_summary(root, runner)
 

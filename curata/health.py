@@ -36,24 +36,11 @@ class SessionTables:
 def session_health(tables: SessionTables, folders_on_disk: Iterable[RawSessionFolder]) -> dict:
     """Recomputes, from the stored tables alone, what the per-run checks asserted; and what is not ingested,
     or changed after its day was ingested (the sensor does not look at a folder again once it settled)."""
-    failing: dict[str, str] = {}
+    failing = unreconciled_days(tables)
     ingested: dict[str, float] = {}
-    for day, raw in sorted(tables.raw.items()):
-        names = raw.column("session_folder").to_pylist()
-        ingested.update(zip(names, raw.column("newest_mtime").to_pylist(), strict=True))
-        if not all(day in t for t in (tables.accepted, tables.quarantined, tables.deferred)):
-            failing[day] = "raw folders listed but the partition was never validated"
-            continue
-        rec = reconcile(
-            names,
-            {
-                "accepted": tables.accepted[day].column("session_folder").to_pylist(),
-                "quarantined": tables.quarantined[day].column("record_id").to_pylist(),
-                "deferred": tables.deferred[day].column("session_folder").to_pylist(),
-            },
-        )
-        if not rec.ok:
-            failing[day] = rec.describe()
+    for raw in tables.raw.values():
+        names, mtimes = raw.column("session_folder").to_pylist(), raw.column("newest_mtime").to_pylist()
+        ingested.update(zip(names, mtimes, strict=True))
     accepted = [r for t in tables.accepted.values() for r in t.select(_REPEAT_COLUMNS).to_pylist()]
     quarantine = [r for t in tables.quarantined.values() for r in t.to_pylist()]
     deferred = [r for t in tables.deferred.values() for r in t.to_pylist()]
@@ -78,6 +65,43 @@ def session_health(tables: SessionTables, folders_on_disk: Iterable[RawSessionFo
 
 
 _REPEAT_COLUMNS = ["session_id", "partition_date", "timestamp", "pair_key"]
+
+
+def unreconciled_days(tables: SessionTables) -> dict[str, str]:
+    """Days whose raw folders are not exactly accepted + quarantined + deferred, with which folders and how."""
+    failing: dict[str, str] = {}
+    for day, raw in sorted(tables.raw.items()):
+        if not all(day in t for t in (tables.accepted, tables.quarantined, tables.deferred)):
+            failing[day] = "raw folders listed but the partition was never validated"
+            continue
+        rec = reconcile(
+            raw.column("session_folder").to_pylist(),
+            {
+                "accepted": tables.accepted[day].column("session_folder").to_pylist(),
+                "quarantined": tables.quarantined[day].column("record_id").to_pylist(),
+                "deferred": tables.deferred[day].column("session_folder").to_pylist(),
+            },
+        )
+        if not rec.ok:
+            failing[day] = rec.describe()
+    return failing
+
+
+def days_left_out(tables: SessionTables) -> dict[str, str]:
+    """Days an export leaves out, with why: their records do not reconcile, or they accepted a copy of a session
+    accepted earlier on another day. Only these days are held back; every other day still publishes."""
+    out = {day: f"{why}; re-materialize validated_sessions for {day}" for day, why in unreconciled_days(tables).items()}
+    accepted = [r for t in tables.accepted.values() for r in t.select(_REPEAT_COLUMNS).to_pylist()]
+    for day, ids in repeats_across_partitions(accepted).items():
+        out.setdefault(day, repeat_reason(day, ids))
+    return dict(sorted(out.items()))
+
+
+def repeat_reason(day: str, ids: list[str]) -> str:
+    return (
+        f"accepted {len(ids)} session(s) whose images were already accepted earlier ({', '.join(ids[:3])}): "
+        f"re-materialize validated_sessions for {day}"
+    )
 
 
 def repeats_across_partitions(accepted: list[dict]) -> dict[str, list[str]]:
@@ -174,14 +198,13 @@ def dataset_health(store: Store) -> dict[str, dict | None]:
     return datasets
 
 
-def blocking_errors(report: dict) -> list[str]:
-    """What blocks a publish, one line each, naming what to re-run."""
+def reconciliation_errors(report: dict) -> list[str]:
+    """Missing inputs, and days the exports leave out until they are re-run, one line each naming what to re-run."""
     s = report["sessions"]
     errors = [f"input {name}/ missing or unusable: {why}" for name, why in report.get("missing_inputs", {}).items()]
     errors += [f"partition {day}: {why}" for day, why in s["partitions_failing_reconciliation"].items()]
     errors += [
-        f"partition {day} accepted {len(ids)} session(s) whose images were already accepted earlier "
-        f"({', '.join(ids[:3])}): re-materialize validated_sessions for {day}; exports are blocked until then"
+        f"partition {day} {repeat_reason(day, ids)}; the exports leave it out until then"
         for day, ids in s["repeated_across_partitions"].items()
     ]
     return errors
@@ -201,7 +224,7 @@ def ingest_gaps(report: dict) -> list[str]:
 
 
 def errors_of(report: dict) -> list[str]:
-    return blocking_errors(report) + ingest_gaps(report)
+    return reconciliation_errors(report) + ingest_gaps(report)
 
 
 def warnings_of(report: dict) -> list[str]:

@@ -15,7 +15,7 @@ from assets.curation import curation_outcomes
 from assets.projects import historical_project_pairs
 from curata import rules
 from curata.curation.logs import CROP_LOG, SELECTION_LOG
-from curata.layout import REPORTS, DataRoot, DataRootError
+from curata.layout import EXPORTS, REPORTS, DataRoot, DataRootError
 from curata.privacy import PSEUDONYM_KEY_ENV
 from curata.sample.curation import generate_curation
 from curata.sample.projects import generate_projects
@@ -107,10 +107,12 @@ def test_days_ingested_concurrently_keep_the_earlier_session_whatever_the_order(
     with monkeypatch.context() as concurrent:  # two runs at once: neither sees what the other accepted
         concurrent.setattr("assets.sessions.accepted_in_other_days", lambda curata, day: batch.nothing_elsewhere)
         assert ingest(defs, next_day, instance).success and ingest(defs, DAY_KEY, instance).success
-    blocked = publish(defs, instance)
-    assert not blocked.success and check_results(blocked)["every_partition_reconciles"] is False
+    held_back = publish(defs, instance)  # the day holding the copy is left out; the earlier day publishes
+    assert held_back.success and check_results(held_back)["every_partition_reconciles"] is False
     report = json.loads((root.root / REPORTS / "health-latest.json").read_text())
     assert report["sessions"]["repeated_across_partitions"] == {next_day: [copy.folder.name]}
+    (version,) = (root.root / EXPORTS / "edit_triplets").glob("v*")
+    assert list(json.loads((version / "manifest.json").read_text())["left_out_days"]) == [next_day]
     # Re-run both days, the earlier one last: the session kept is still the earlier one.
     assert ingest(defs, next_day, instance).success and ingest(defs, DAY_KEY, instance).success
     accepted = {r["session_id"] for r in warehouse_of(root).rows("validated_sessions")}

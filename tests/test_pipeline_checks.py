@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 from dagster import DagsterInstance
+from datasets import load_dataset
 
 from curata import rules
 from curata.layout import EXPORTS, REPORTS, WAREHOUSE
@@ -17,26 +18,44 @@ from tests.dagster_helpers import check_results, definitions_for, ingest, materi
 DAY_KEY = DAY.date().isoformat()
 
 
-def test_dropped_record_fails_reconciliation_and_blocks_the_export(root, make_session, monkeypatch):
-    for i in range(3):
-        make_session(ts=later(i), seed=10 + i)
+def test_a_day_that_drops_a_record_is_left_out_and_the_other_days_publish(root, make_session, monkeypatch):
+    days = [(DAY + timedelta(days=i)).date().isoformat() for i in range(3)]
+    sessions = {
+        day: [make_session(ts=DAY + timedelta(days=i, minutes=m), seed=10 + 3 * i + m) for m in range(2)]
+        for i, day in enumerate(days)
+    }
+    broken = days[1]
     real = batch.validate_partition
 
-    def lossy(*args, **kwargs):
-        result = real(*args, **kwargs)
+    def lossy(sessions_dir, folders, partition, **kwargs):
+        result = real(sessions_dir, folders, partition, **kwargs)
+        if partition != broken:
+            return result
         return batch.PartitionResult(result.accepted.slice(1), result.quarantined, result.deferred)
 
     monkeypatch.setattr("assets.sessions.validate_partition", lossy)
     defs = definitions_for(root, monkeypatch)
     instance = DagsterInstance.ephemeral()
-    result = ingest(defs, DAY_KEY, instance)
-    assert check_results(result)["reconciles_with_raw"] is False
-    assert not result.success  # a failed blocking check fails the run
+    for day in days:
+        result = ingest(defs, day, instance)
+        assert check_results(result)["reconciles_with_raw"] is (day != broken)
+        assert result.success is (day != broken)  # a failed blocking check fails that day's run
 
     published = publish(defs, instance)
-    assert check_results(published)["every_partition_reconciles"] is False
-    assert "edit_triplets" not in materialized(published)
-    assert not (root.root / EXPORTS / "edit_triplets").exists()
+    assert published.success and check_results(published)["every_partition_reconciles"] is False
+    report = json.loads((root.root / REPORTS / "health-latest.json").read_text())
+    dropped = sessions[broken][0].folder.name
+    assert list(report["sessions"]["partitions_failing_reconciliation"]) == [broken]
+    assert dropped in report["sessions"]["partitions_failing_reconciliation"][broken]
+
+    (version,) = (root.root / EXPORTS / "edit_triplets").glob("v*")
+    manifest = json.loads((version / "manifest.json").read_text())
+    assert manifest["source_partitions"]["validated_sessions"] == [days[0], days[2]]
+    assert list(manifest["left_out_days"]) == [broken] and dropped in manifest["left_out_days"][broken]
+    exported = {r["session_id"] for s in load_dataset(str(version)).values() for r in s.select_columns("session_id")}
+    assert exported == {f.folder.name for day in (days[0], days[2]) for f in sessions[day]}
+    card = (version / "README.md").read_text()
+    assert f"`{broken}`: " in card and "left out until they are re-run" in card
 
 
 def test_deferred_folder_is_picked_up_by_a_later_run(root, make_session, monkeypatch):

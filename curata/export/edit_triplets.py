@@ -67,12 +67,18 @@ _PLAN_COLUMNS = [
 ]
 
 
-def export_edit_triplets(sessions: pa.Table, ctx: ExportContext, provenance: Provenance) -> ExportResult:
-    """Writes a new version from the accepted sessions, or reuses the latest if nothing changed."""
-    return publish_export(ctx.store, EDIT_TRIPLETS, plan_edit_triplets(sessions, ctx), provenance, now=ctx.now)
+def export_edit_triplets(
+    sessions: pa.Table, ctx: ExportContext, provenance: Provenance, left_out: dict[str, str] | None = None
+) -> ExportResult:
+    """Writes a new version from the accepted sessions, or reuses the latest if nothing changed.
+
+    `left_out`: days held back (day -> why), recorded in the manifest and the card.
+    """
+    plan = plan_edit_triplets(sessions, ctx, left_out or {})
+    return publish_export(ctx.store, EDIT_TRIPLETS, plan, provenance, now=ctx.now)
 
 
-def plan_edit_triplets(sessions: pa.Table, ctx: ExportContext) -> Plan:
+def plan_edit_triplets(sessions: pa.Table, ctx: ExportContext, left_out: dict[str, str] | None = None) -> Plan:
     grouping = EDIT_TRIPLETS.grouping
     order = pc.sort_indices(sessions, sort_keys=[("timestamp", "ascending"), ("session_id", "ascending")]).to_numpy()
     vectors = load_vectors(grouping.images(sessions), ctx.vectors_for)
@@ -84,7 +90,17 @@ def plan_edit_triplets(sessions: pa.Table, ctx: ExportContext) -> Plan:
         materialize=lambda plan: _with_images(plan, ctx.data_root),
         accepted_records=sessions.num_rows,
         split=assignment.facts(ctx.splits, grouping),
-        extra={"embedding_fingerprint": ctx.embedding_fingerprint},
+        extra={"embedding_fingerprint": ctx.embedding_fingerprint, "left_out_days": left_out or {}},
+        notes=_left_out_notes(left_out or {}),
+    )
+
+
+def _left_out_notes(left_out: dict[str, str]) -> tuple[str, ...]:
+    if not left_out:
+        return ("Every stored day reconciled: no day was left out.",)
+    return (
+        f"{len(left_out)} day(s) left out until they are re-run, their sessions in none of the splits: "
+        + "; ".join(f"`{day}`: {why}" for day, why in left_out.items()),
     )
 
 
