@@ -17,6 +17,7 @@ from pathlib import Path
 
 from dagster import (
     AssetCheckEvaluation,
+    AssetKey,
     DagsterInstance,
     DagsterRunStatus,
     Definitions,
@@ -51,6 +52,7 @@ class Work:
     job: str
     partition: str | None
     fingerprint: str
+    assets: tuple[str, ...] | None = None  # the job's assets this data root calls for; None: all of them
 
     @property
     def label(self) -> str:
@@ -131,7 +133,7 @@ def plan_work(layout: DataRoot, instance: DagsterInstance) -> Plan:
     """Every run the data root calls for, split into those its inputs changed for and those up to date."""
     plan = Plan()
     inputs = [*_ingest(layout), *_projects(layout), *_curation(layout), *_library(layout)]
-    for work in [*inputs, *_publish(any(w.job in ("historical_pairs", "validate_curation_logs") for w in inputs))]:
+    for work in [*inputs, *_publish(present_inputs(layout))]:
         fresh = work.fingerprint and _last_fingerprint(instance, work) == work.fingerprint
         (plan.up_to_date if fresh else plan.todo).append(work)
     return plan
@@ -149,6 +151,7 @@ def run_pipeline(defs: Definitions, layout: DataRoot, instance: DagsterInstance)
         for done, work in enumerate(works, start=1):
             result = defs.resolve_job_def(work.job).execute_in_process(
                 partition_key=work.partition,
+                asset_selection=[AssetKey(a) for a in work.assets] if work.assets else None,
                 instance=instance,
                 tags={FINGERPRINT_TAG: work.fingerprint} if work.fingerprint else None,
                 raise_on_error=False,
@@ -196,11 +199,38 @@ def _library(layout: DataRoot) -> list[Work]:
     return [Work("library", "analyse_library", None, _tree_digest(layout.library))]
 
 
-def _publish(curation_or_projects: bool) -> list[Work]:
-    """Always run: embeddings and exports do only what is new, and reuse a version whose content is unchanged."""
-    works = [Work("publish", "publish_datasets", None, "")]  # health, embeddings, edit triplets
-    curation = [Work("publish", "publish_curation_datasets", None, "")]
-    return works + curation if curation_or_projects else works
+# What each input folder is read by, for `curata run` on a root holding only some of them.
+INPUT_STAGES = {
+    "sessions": "ingest, the training log audit and edit_triplets",
+    "projects": "historical pairs",
+    "curation": "curation logs and crop_boxes",
+    "library": "library analyses",
+}
+
+
+def present_inputs(layout: DataRoot) -> set[str]:
+    return {name for name, folder in layout.inputs().items() if folder.is_dir()}
+
+
+def skipped_inputs(layout: DataRoot) -> list[str]:
+    """One line per input folder the data root does not hold: what is skipped for it."""
+    present = present_inputs(layout)
+    missing = [(name, what) for name, what in INPUT_STAGES.items() if name not in present]
+    return [f"no {name}/ in the data root: skipped {what}" for name, what in missing]
+
+
+def _publish(present: set[str]) -> list[Work]:
+    """Always run, for what the root holds: embeddings and exports do only what is new, and reuse a version whose
+    content is unchanged; the health report is written whatever the root holds."""
+    sessions = None if "sessions" in present else ("data_health_report",)
+    works = [Work("publish", "publish_datasets", None, "", sessions)]  # health, embeddings, edit triplets
+    datasets = [
+        *(("preference_pairs",) if present & {"projects", "curation"} else ()),
+        *(("crop_boxes",) if "curation" in present else ()),
+    ]
+    if datasets:
+        works.append(Work("publish", "publish_curation_datasets", None, "", ("image_embeddings", *datasets)))
+    return works
 
 
 def _digest(entries: list[str]) -> str:

@@ -126,6 +126,8 @@ def run(args: argparse.Namespace, clip_architecture: str | None = None) -> int:
         TextColumn("{task.fields[label]}"),
     )
     failed = None
+    for line in runner.skipped_inputs(layout):
+        print(line)
     with DagsterInstance.get() as instance, Progress(*columns) as progress:
         tasks: dict[str, int] = {}
         for step in runner.run_pipeline(defs, layout, instance):
