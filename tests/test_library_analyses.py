@@ -171,6 +171,20 @@ def test_suggestions_come_from_companions_never_repeat_a_tag_and_fall_back_to_co
     }
 
 
+def test_no_suggestion_is_a_synonym_of_a_tag_the_image_has():
+    library = synonym_library()
+    cooc = tag_cooccurrence(TagIndex.from_lists(library))
+    groups = synonym_groups(cooc).groups
+    assert groups == [["automobile", "car"]]
+    unaware = suggest_tags(cooc, k=5)
+    assert any("automobile" in unaware.tags_of(i) for i, tags in enumerate(library) if "car" in tags)  # the fault
+    suggestions = suggest_tags(cooc, k=5, synonyms=groups)
+    for i, tags in enumerate(library):
+        siblings = {s for g in groups if set(g) & set(tags) for s in g} | set(tags)
+        assert not set(suggestions.tags_of(i)) & siblings, (tags, suggestions.tags_of(i))
+    assert any(suggestions.tags_of(i) for i in range(len(library)))  # still suggests other tags
+
+
 def test_hidden_tags_are_found_far_more_often_than_by_suggesting_the_commonest_tags():
     rates = hidden_tag_hit_rates(TagIndex.from_lists(synonym_library()), k=2)
     assert rates["images"] == 72

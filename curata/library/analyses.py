@@ -59,4 +59,6 @@ def analyse_tags(images: pa.Table) -> TagAnalyses:
     """Co-occurrence, synonyms, suggestions and description patterns of library_images."""
     index = TagIndex.from_table(images)
     cooc = tag_cooccurrence(index)
-    return TagAnalyses(images, cooc, synonym_groups(cooc), suggest_tags(cooc), description_patterns(images, index))
+    synonyms = synonym_groups(cooc)
+    suggestions = suggest_tags(cooc, synonyms=synonyms.groups)  # never a synonym of a tag the image has
+    return TagAnalyses(images, cooc, synonyms, suggestions, description_patterns(images, index))

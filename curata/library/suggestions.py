@@ -59,9 +59,12 @@ def conditional_table(cooc: TagCooccurrence, candidates: np.ndarray) -> sparse.c
     return sparse.csr_matrix((share, (given, other)), shape=(len(cooc.counts), len(candidates)))
 
 
-def suggest_tags(cooc: TagCooccurrence, k: int = SUGGESTIONS, baseline: bool = False) -> TagSuggestions:
-    """The top `k` tags each image of `cooc.index` does not have; `baseline` ranks by frequency alone
-    (the most-common-tags baseline that suggestions must beat)."""
+def suggest_tags(
+    cooc: TagCooccurrence, k: int = SUGGESTIONS, baseline: bool = False, synonyms: list[list[str]] | None = None
+) -> TagSuggestions:
+    """The top `k` tags each image of `cooc.index` does not have, nor has a synonym of (a tag of the same group of
+    `synonyms`: `sea` on the image, so never `ocean`); `baseline` ranks by frequency alone (the most-common-tags
+    baseline that suggestions must beat)."""
     index = cooc.index
     present = np.flatnonzero(cooc.counts > 0)
     candidates = present[np.lexsort((present, -cooc.counts[present]))][:MAX_CANDIDATES]
@@ -73,6 +76,7 @@ def suggest_tags(cooc: TagCooccurrence, k: int = SUGGESTIONS, baseline: bool = F
     position = np.full(index.n_tags, -1, dtype=np.int64)
     position[candidates] = np.arange(len(candidates))
     matrix, image_of = tag_matrix(index), index.image_of
+    same_group = _same_group(index, synonyms or [], position, len(candidates))
     codes = np.full((index.n_images, k), -1, dtype=np.int32)
     scores = np.zeros((index.n_images, k), dtype=np.float64)
     for start in range(0, index.n_images, CHUNK_IMAGES):
@@ -82,11 +86,22 @@ def suggest_tags(cooc: TagCooccurrence, k: int = SUGGESTIONS, baseline: bool = F
         owned = position[index.codes[entries]]
         rows = image_of[entries] - start
         score[rows[owned >= 0], owned[owned >= 0]] = -np.inf  # never suggest a tag the image has
+        score[(matrix[start:stop] @ same_group).toarray() > 0] = -np.inf  # nor a synonym of one
         best = _top(score, k)
         codes[start:stop] = candidates[best]
         scores[start:stop] = np.take_along_axis(score, best, axis=1)
     codes[~np.isfinite(scores)] = -1
     return TagSuggestions(index, codes, np.where(np.isfinite(scores), scores, 0.0))
+
+
+def _same_group(index: TagIndex, groups: list[list[str]], position: np.ndarray, n_candidates: int) -> sparse.csr_matrix:
+    """(V, C): 1 where a tag and a candidate are two members of one synonym group."""
+    pairs = [(a, position[b]) for g in groups for a in map(index.code_of, g) for b in map(index.code_of, g)]
+    rows, cols = np.asarray(pairs, dtype=np.int64).reshape(-1, 2).T
+    keep = cols >= 0  # a member too rare to be a candidate is never suggested anyway
+    return sparse.csr_matrix(
+        (np.ones(int(keep.sum())), (rows[keep], cols[keep])), shape=(index.n_tags, n_candidates)
+    )
 
 
 def _top(score: np.ndarray, k: int) -> np.ndarray:
