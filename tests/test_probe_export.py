@@ -1,17 +1,22 @@
 """The probe reaching the exports: flagged rows kept with their reason, figures in the card, the manifest and status."""
 
+import base64
+import io
 import json
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 from dagster import DagsterInstance, materialize
+from PIL import Image
 
 from assets.curation import curation_outcomes
 from assets.embeddings import image_embeddings
 from assets.exports import crop_boxes, preference_pairs
-from assets.training import crop_probe, pair_probe
+from assets.pictures import SAMPLE_PAIRS, pair_pictures
+from assets.training import crop_probe, issue_metadata, pair_probe
 from curata.export.preference_pairs import export_preference_pairs
 from curata.export.versioned import CARD, Provenance, latest_version
+from curata.images import ImageLimits
 from curata.sample.curation import generate_curation
 from curata.storage import Store
 from curata.summary import render_summary_datasets
@@ -60,6 +65,10 @@ def test_a_flagged_pair_is_kept_with_its_reason_and_the_figures_reach_the_card(b
     card = store.read_text(f"{result.key}/{CARD}")
     assert "Learnability probe: a logistic regression" in card and "random weights (random(seed=0))" in card
     assert result.manifest["probe"]["rows"] == findings.figures.column("rows")[0].as_py() > 0
+    shown = issue_metadata([planted], pair_pictures([planted], bank.root, ImageLimits()))
+    assert shown["label_issues"] == 1 and "| planted |" in shown["issues"].value
+    png = base64.b64decode(shown[SAMPLE_PAIRS].value.split("base64,")[1].rstrip(")"))
+    assert Image.open(io.BytesIO(png)).width >= 2 * 144  # the chosen thumbnail beside the rejected one
 
 
 def test_probe_and_export_through_dagster_on_the_sample_with_random_weights(root):
