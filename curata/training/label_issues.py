@@ -10,7 +10,6 @@ Either is looked for only when the probe beats its trivial baseline: a probe at 
 from __future__ import annotations
 
 import numpy as np
-from cleanlab.filter import find_label_issues
 
 from curata.training.probe import CropProbe, PairProbe
 
@@ -21,6 +20,8 @@ def pair_issues(label: np.ndarray, probe: PairProbe) -> np.ndarray:
     """Indices of the pairs whose label_0 confident learning doubts (none when the probe is not learnable)."""
     if not probe.learnable:
         return np.zeros(0, dtype=np.int64)
+    from cleanlab.filter import find_label_issues  # a second to import: paid by the probe, not every code load
+
     p = probe.probability
     flagged = find_label_issues(labels=label.astype(int), pred_probs=np.column_stack([1 - p, p]), n_jobs=1)
     return np.flatnonzero(flagged)
