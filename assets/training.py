@@ -45,6 +45,7 @@ def weights_of(curata: CurataSettings, fingerprint: str) -> str:
 
 
 def figure_metadata(findings: Findings) -> dict:
+    """The figure beside each baseline, and what it can mean (random weights included), for the UI."""
     facts = findings.facts()
     return {
         "score": facts["score"],
