@@ -25,10 +25,12 @@ from assets.jobs import (
     publish_curation_job,
     publish_job,
     storage_stats_job,
+    train_when_ready_job,
 )
 from assets.library import LIBRARY_ASSETS
 from assets.projects import historical_project_pairs
 from assets.sessions import raw_sessions, validated_session_outcomes
+from assets.training import TRAINING_ASSETS
 from assets.training_log import training_log_audit
 from curata.layout import DataRoot
 from curata.privacy import PSEUDONYM_KEY_ENV
@@ -37,10 +39,12 @@ from resources.archive import COLD, ColdStorage, cold_storage_from_env
 from resources.clip_model import ClipModel
 from resources.export_settings import ExportSettings
 from resources.s3 import STORE_URL_ENV, s3_from_env
+from resources.training_settings import TrainingSettings
 from sensors.library_sensor import library_changes, monthly_library_schedule
 from sensors.project_sensor import new_project_folders
 from sensors.schedules import nightly_archive_schedule, nightly_health_schedule
 from sensors.session_sensor import new_session_folders
+from sensors.training_sensor import ready_datasets
 
 
 def build_definitions(
@@ -71,6 +75,7 @@ def build_definitions(
             historical_project_pairs,
             curation_outcomes,
             image_embeddings,
+            *TRAINING_ASSETS,
             *EXPORT_ASSETS,
             archived_days,
             storage_stats,
@@ -90,9 +95,10 @@ def build_definitions(
             archive_job,
             storage_stats_job,
             erase_person_job,
+            train_when_ready_job,
             rotate_pseudonym_key_job,
         ],
-        sensors=[new_session_folders, new_project_folders, library_changes],
+        sensors=[new_session_folders, new_project_folders, library_changes, ready_datasets],
         schedules=[nightly_health_schedule, nightly_archive_schedule, monthly_library_schedule],
         resources={
             "curata": curata,
@@ -100,6 +106,7 @@ def build_definitions(
             STEP_IO: FilesystemIOManager(),  # values between the steps of one asset, in the instance's storage
             "clip": clip or ClipModel(),
             "exports": ExportSettings(),
+            "training": TrainingSettings(),
             COLD: cold_storage or cold_storage_from_env(),
         },
     )

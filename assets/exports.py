@@ -26,6 +26,15 @@ from curata.export.verify import export_leaks, export_problems
 from curata.export.versioned import ExportResult, Provenance
 from curata.health import SessionTables, days_left_out
 from curata.quarantine import counts_by_rule
+from curata.training.findings import Findings
+from curata.training.tables import (
+    CROP_FIGURES,
+    CROP_KEYS,
+    CROP_LABEL_ISSUES,
+    PAIR_FIGURES,
+    PAIR_KEYS,
+    PAIR_LABEL_ISSUES,
+)
 from resources import CurataSettings
 from resources.clip_model import ClipModel
 from resources.export_settings import ExportSettings
@@ -151,13 +160,25 @@ def _or_empty(table: pa.Table | None, name: str) -> pa.Table:
     return spec_of(name).empty() if table is None else table
 
 
+def _probe_ins(figures: str, issues: str) -> dict[str, AssetIn]:
+    """The probe's tables (assets/training.py); an export published before its probe ever ran flags nothing."""
+    return {name: AssetIn(metadata={ALLOW_MISSING: True}) for name in (figures, issues)}
+
+
+def _findings(figures: pa.Table | None, issues: pa.Table | None, keys: tuple[str, ...]) -> Findings | None:
+    return None if figures is None or issues is None else Findings(figures, issues, keys)
+
+
 # Pick-a-Pic v2's layout: what diffusers' train_diffusion_dpo.py reads unchanged.
 @asset(
     group_name=GROUP,
     retry_policy=IO_RETRY,
     **described("export", {"parquet", "huggingface"}),
     check_specs=export_checks("preference_pairs"),
-    ins={name: AssetIn(metadata={ALLOW_MISSING: True}) for name in ("validated_selections", "curation_quarantine")},
+    ins={
+        **{name: AssetIn(metadata={ALLOW_MISSING: True}) for name in ("validated_selections", "curation_quarantine")},
+        **_probe_ins(PAIR_FIGURES.name, PAIR_LABEL_ISSUES.name),
+    },
 )
 def preference_pairs(
     context: AssetExecutionContext,
@@ -169,6 +190,8 @@ def preference_pairs(
     project_quarantine: pa.Table,
     curation_quarantine: pa.Table | None,
     image_embeddings: pa.Table,
+    preference_pairs_probe: pa.Table | None,
+    preference_pairs_label_issues: pa.Table | None,
 ) -> Iterator[MaterializeResult | AssetCheckResult]:
     """Chosen versus rejected images from finished projects and selection logs, with both CLIP vectors.
 
@@ -183,7 +206,8 @@ def preference_pairs(
     provenance = Provenance(
         {"historical_pairs": _partitions(historical_pairs, "project"), "validated_selections": ["_all"]}, refused
     )
-    result = export_preference_pairs(historical_pairs, validated_selections, ctx, provenance)
+    findings = _findings(preference_pairs_probe, preference_pairs_label_issues, PAIR_KEYS)
+    result = export_preference_pairs(historical_pairs, validated_selections, ctx, provenance, findings)
     yield from published("preference_pairs", result, ctx, exports)
 
 
@@ -193,6 +217,7 @@ def preference_pairs(
     retry_policy=IO_RETRY,
     check_specs=export_checks("crop_boxes"),
     **described("export", {"parquet", "huggingface"}),
+    ins=_probe_ins(CROP_FIGURES.name, CROP_LABEL_ISSUES.name),
 )
 def crop_boxes(
     context: AssetExecutionContext,
@@ -202,12 +227,15 @@ def crop_boxes(
     validated_crops: pa.Table,
     curation_quarantine: pa.Table,
     image_embeddings: pa.Table,
+    crop_boxes_probe: pa.Table | None,
+    crop_boxes_label_issues: pa.Table | None,
 ) -> Iterator[MaterializeResult | AssetCheckResult]:
     """The chosen image of each validated crop with its box, in pixels and normalised."""
     ctx = export_context(curata, clip, exports, image_embeddings)
     refused = _refused(curation_quarantine, lambda r: r["record_kind"] == "crop_row")
     provenance = Provenance({"validated_crops": ["_all"]}, refused)
-    yield from published("crop_boxes", export_crop_boxes(validated_crops, ctx, provenance), ctx, exports)
+    findings = _findings(crop_boxes_probe, crop_boxes_label_issues, CROP_KEYS)
+    yield from published("crop_boxes", export_crop_boxes(validated_crops, ctx, provenance, findings), ctx, exports)
 
 
 EXPORT_ASSETS = [edit_triplets, preference_pairs, crop_boxes]

@@ -61,10 +61,17 @@ publish_job = job(
     "Audit the training log, write the health report, embed what is new, publish the edit triplets.",
     WRITES_REPORTS | WRITES_EMBEDDINGS,
 )
+PROBED = ["preference_pairs_probe", "preference_pairs_label_issues", "crop_boxes_probe", "crop_boxes_label_issues"]
 publish_curation_job = job(
     "publish_curation_datasets",
-    ["image_embeddings", "preference_pairs", "crop_boxes"],
-    "Publish the preference pairs (projects and selection logs) and the crop boxes (crop log).",
+    ["image_embeddings", *PROBED, "preference_pairs", "crop_boxes"],
+    "Probe and publish the preference pairs (projects and selection logs) and the crop boxes (crop log).",
+    WRITES_EMBEDDINGS,
+)
+train_when_ready_job = job(
+    "train_when_ready",
+    [*PROBED, "preference_pairs", "crop_boxes", "preference_pairs_training", "crop_boxes_training"],
+    "Probe and publish a dataset that became ready, then run the `training` resource's command on it.",
     WRITES_EMBEDDINGS,
 )
 nightly_health_job = job(

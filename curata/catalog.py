@@ -19,6 +19,7 @@ from curata.sessions.tables import (
     VALIDATED_SESSIONS,
 )
 from curata.tables import TableSpec, render_markdown
+from curata.training.tables import TRAINING_TABLES
 
 SPECS: tuple[TableSpec, ...] = (
     RAW_SESSIONS,
@@ -43,6 +44,7 @@ SPECS: tuple[TableSpec, ...] = (
     *LIBRARY_TABLES,
     FACE_CLUSTER_ASSIGNMENTS,
     FACE_CLUSTERS,
+    *TRAINING_TABLES,
 )
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in SPECS}
 

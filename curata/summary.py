@@ -76,4 +76,18 @@ def _dataset(store: Store, name: str, settings: ReadinessSettings) -> str:
     rows = " + ".join(f"{n} {split}" for split, n in latest.rows.items())
     ready = readiness(latest.manifest, settings)
     verdict = "ready" if ready.is_ready else f"not ready: {ready.reason}"
-    return f"{name}: {rows} rows at {latest.key} (readiness {ready.score:.0f}/100, {verdict})"
+    return f"{name}: {rows} rows at {latest.key} (readiness {ready.score:.0f}/100, {verdict}){_probe(latest.manifest)}"
+
+
+def _probe(manifest: dict) -> str:
+    """The learnability probe's figure against its simplest baseline, as the version's manifest records it."""
+    probe = manifest.get("probe")
+    if not probe:
+        return ""
+    if probe["score"] is None:
+        return "; probe: too few rows or groups"
+    baseline, value = next(iter(probe["baselines"].items()))
+    return (
+        f"; probe {probe['metric']} {probe['score']:.2f} against {value:.2f} for {baseline}, "
+        f"{probe['label_issues']} likely label errors"
+    )

@@ -14,6 +14,7 @@ from resources import CurataSettings, WarehouseIOManager
 from resources.archive import COLD, ColdStorage
 from resources.clip_model import ClipModel
 from resources.export_settings import ExportSettings
+from resources.training_settings import TrainingSettings
 from tests.conftest import KEY
 from tests.embedding_helpers import TINY
 
@@ -26,6 +27,7 @@ def resources_for(root, **settings) -> dict:
         "io_manager": WarehouseIOManager(curata=curata),
         STEP_IO: FilesystemIOManager(base_dir=str(root.root.parent / "steps")),
         "exports": ExportSettings(),
+        "training": TrainingSettings(),
         COLD: ColdStorage(s3=S3Resource()),  # no bucket: archiving refuses to run
     }
 

@@ -19,6 +19,8 @@ from curata.export.splits import Grouping, assign_splits
 from curata.export.versioned import DatasetSpec, ExportResult, Plan, Provenance, publish_export
 from curata.images import ImageLimits, ImageRejected, inspect_image
 from curata.tables import col
+from curata.training.findings import FLAG_COLUMNS, Findings, flagged, probe_facts, probe_notes
+from curata.training.tables import CROP_LABEL_ISSUES
 
 SOURCE_TABLE = "validated_crops"
 CATEGORIES = ["crop"]
@@ -49,6 +51,7 @@ CROP_BOXES = DatasetSpec(
         col("session_id", pa.string(), "the curation session, as logged"),
         col("set_id", pa.string(), "the image set, as logged"),
         col("timestamp", pa.string(), "as logged"),
+        *FLAG_COLUMNS,
     ),
     grouping=Grouping(key_columns=("session_id", "set_id"), image_columns=("image_sha256",)),
     summary=(
@@ -71,22 +74,28 @@ CROP_BOXES = DatasetSpec(
 )
 
 
-def export_crop_boxes(crops: pa.Table, ctx: ExportContext, provenance: Provenance) -> ExportResult:
-    """Writes a new version from the accepted crop rows, or reuses the latest if nothing changed."""
-    return publish_export(ctx.store, CROP_BOXES, plan_crop_boxes(crops, ctx), provenance, now=ctx.now)
+def export_crop_boxes(
+    crops: pa.Table, ctx: ExportContext, provenance: Provenance, findings: Findings | None = None
+) -> ExportResult:
+    """Writes a new version from the accepted crop rows, or reuses the latest if nothing changed; `findings`
+    (the learnability probe's) flag rows and add the probe's figures to the card."""
+    return publish_export(ctx.store, CROP_BOXES, plan_crop_boxes(crops, ctx, findings), provenance, now=ctx.now)
 
 
-def plan_crop_boxes(crops: pa.Table, ctx: ExportContext) -> Plan:
+def plan_crop_boxes(crops: pa.Table, ctx: ExportContext, findings: Findings | None = None) -> Plan:
     idx = crops.column("chosen_idx")
-    rows = pa.table(
-        {
-            **{c: crops.column(c) for c in _BOX},
-            "sizes_recovered": _chosen(crops.column("sizes_recovered"), idx),
-            "image_sha256": crops.column("chosen_sha256"),
-            "image_path": crops.column("chosen_path"),
-            "stage": _chosen(crops.column("image_stages"), idx),
-            **{c: crops.column(c) for c in ("record_id", "session_id", "set_id", "timestamp")},
-        }
+    rows = flagged(
+        pa.table(
+            {
+                **{c: crops.column(c) for c in _BOX},
+                "sizes_recovered": _chosen(crops.column("sizes_recovered"), idx),
+                "image_sha256": crops.column("chosen_sha256"),
+                "image_path": crops.column("chosen_path"),
+                "stage": _chosen(crops.column("image_stages"), idx),
+                **{c: crops.column(c) for c in ("record_id", "session_id", "set_id", "timestamp")},
+            }
+        ),
+        findings,
     )
     order = pc.sort_indices(rows, sort_keys=[("record_id", "ascending")]).to_numpy()
     grouping = CROP_BOXES.grouping
@@ -99,8 +108,15 @@ def plan_crop_boxes(crops: pa.Table, ctx: ExportContext) -> Plan:
         materialize=lambda plan: _from_files(plan, ctx.data_root, ctx.image_limits),
         accepted_records=crops.num_rows,
         split=assignment.facts(ctx.splits, grouping),
-        extra={"embedding_fingerprint": ctx.embedding_fingerprint, "sizes_recovered": recovered},
-        notes=(f"{recovered} of {rows.num_rows} images had no usable size in the log; it was read from the file.",),
+        extra={
+            "embedding_fingerprint": ctx.embedding_fingerprint,
+            "sizes_recovered": recovered,
+            **probe_facts(findings),
+        },
+        notes=(
+            f"{recovered} of {rows.num_rows} images had no usable size in the log; it was read from the file.",
+            *probe_notes(findings, CROP_LABEL_ISSUES.name),
+        ),
     )
 
 

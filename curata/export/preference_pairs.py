@@ -20,6 +20,8 @@ from curata.export.neardup import Vectors, load_vectors
 from curata.export.splits import Grouping, assign_splits
 from curata.export.versioned import DatasetSpec, ExportResult, Plan, Provenance, publish_export
 from curata.tables import col
+from curata.training.findings import FLAG_COLUMNS, Findings, flagged, probe_facts, probe_notes
+from curata.training.tables import PAIR_LABEL_ISSUES
 
 # jpg_0 is the image whose sha256 sorts first when the low bit of SHA-256(seed NUL lower sha | higher sha)
 # is 0, else the other: half the pairs each way, the same order for the same two images in every export.
@@ -27,9 +29,10 @@ PAIR_ORDER_SEED = "curata-pair-order-1"
 CAPTION_COLUMNS = ("prompt", "instruction")  # a source column holding the text the images were made from
 _TABLES = {"historical": "historical_pairs", "selection": "validated_selections"}
 _BATCH = 8192
+_FLAGS = tuple(f.name for f in FLAG_COLUMNS)
 _ORDER = ("source", "record_id", "chosen_sha256", "rejected_sha256")  # output order of the rows
 # The split grouping over the plan's columns: the same rule as the spec's, which names the exported columns.
-_PLAN_GROUPING = Grouping(
+PLAN_GROUPING = Grouping(
     key_columns=("project", "session_id", "group_id"), image_columns=("chosen_sha256", "rejected_sha256")
 )
 PAIRS = pa.schema(
@@ -77,6 +80,7 @@ def preference_spec(dim: int) -> DatasetSpec:
             col("session_id", pa.string(), "the curation session (selections); null for historical pairs"),
             col("group_id", pa.string(), "`<project>/<group_key>` or the selection set id"),
             col("anomaly", pa.bool_(), "a lower stage won over a higher one (historical pairs); null for selections"),
+            *FLAG_COLUMNS,
             col("embedding_fingerprint", pa.string(), "the CLIP model that made clip_0 and clip_1"),
             col("clip_0", vector, "CLIP image vector of jpg_0"),
             col("clip_1", vector, "CLIP image vector of jpg_1"),
@@ -114,14 +118,19 @@ def preference_spec(dim: int) -> DatasetSpec:
 
 
 def export_preference_pairs(
-    historical_pairs: pa.Table, selections: pa.Table, ctx: ExportContext, provenance: Provenance
+    historical_pairs: pa.Table,
+    selections: pa.Table,
+    ctx: ExportContext,
+    provenance: Provenance,
+    findings: Findings | None = None,
 ) -> ExportResult:
-    """Writes a new version from both sources, or reuses the latest if nothing changed."""
+    """Writes a new version from both sources, or reuses the latest if nothing changed; `findings` (the
+    learnability probe's) flag rows and add the probe's figures to the card."""
     pairs = pair_table(historical_pairs, selections)
     images = pa.chunked_array(pairs.column("chosen_sha256").chunks + pairs.column("rejected_sha256").chunks)
     vectors = load_vectors(sorted(pc.unique(images).to_pylist()), ctx.vectors_for)
     spec = preference_spec(vectors.matrix.shape[1] if vectors.hashes else 1)
-    plan = plan_preference_pairs(pairs, ctx, vectors, spec)
+    plan = plan_preference_pairs(pairs, ctx, vectors, spec, findings)
     del pairs, images  # the plan holds what is needed: free the rest before the images are read
     return publish_export(ctx.store, spec, plan, provenance, now=ctx.now)
 
@@ -131,7 +140,9 @@ def pair_table(historical_pairs: pa.Table, selections: pa.Table) -> pa.Table:
     return pa.concat_tables([_historical(historical_pairs), _selections(selections)])
 
 
-def plan_preference_pairs(pairs: pa.Table, ctx: ExportContext, vectors: Vectors, spec: DatasetSpec) -> Plan:
+def plan_preference_pairs(
+    pairs: pa.Table, ctx: ExportContext, vectors: Vectors, spec: DatasetSpec, findings: Findings | None = None
+) -> Plan:
     identical = pc.equal(pairs.column("chosen_sha256"), pairs.column("rejected_sha256"))
     known = pa.array(vectors.hashes, pa.string())
     with_vectors = pc.and_(
@@ -142,10 +153,10 @@ def plan_preference_pairs(pairs: pa.Table, ctx: ExportContext, vectors: Vectors,
         "without_vectors": _names(pairs.filter(pc.and_(pc.invert(identical), pc.invert(with_vectors)))),
     }
     exported = pc.and_(pc.invert(identical), with_vectors)
-    rows = pairs.append_column("chosen_first", _chosen_first(pairs))
+    rows = flagged(pairs.append_column("chosen_first", _chosen_first(pairs)), findings)
     by_record = pc.sort_indices(rows, sort_keys=[(c, "ascending") for c in _ORDER]).to_numpy()
     order = by_record[exported.to_numpy(zero_copy_only=False)[by_record]]
-    assignment = assign_splits(rows, _PLAN_GROUPING, vectors, ctx.splits, keep=order)
+    assignment = assign_splits(rows, PLAN_GROUPING, vectors, ctx.splits, keep=order)
     extra, notes = _facts(
         rows.select(["caption", "chosen_first"]).filter(exported), left_out, ctx.embedding_fingerprint
     )
@@ -156,8 +167,8 @@ def plan_preference_pairs(pairs: pa.Table, ctx: ExportContext, vectors: Vectors,
         materialize=lambda chunk: _exported_rows(chunk, spec, ctx.data_root, vectors, ctx.embedding_fingerprint),
         accepted_records=len(pc.unique(pairs.column("record_id"))),
         split=assignment.facts(ctx.splits, spec.grouping),
-        extra=extra,
-        notes=notes,
+        extra={**extra, **probe_facts(findings)},
+        notes=(*notes, *probe_notes(findings, PAIR_LABEL_ISSUES.name)),
     )
 
 
@@ -228,7 +239,8 @@ def _exported_rows(chunk: pa.Table, spec: DatasetSpec, data_root: Path, vectors:
         "best_image_uid": chunk.column("chosen_sha256"),
         "embedding_fingerprint": pa.repeat(pa.scalar(fingerprint, pa.string()), chunk.num_rows),
         **{
-            name: chunk.column(name) for name in ("source", "record_id", "project", "session_id", "group_id", "anomaly")
+            name: chunk.column(name)
+            for name in ("source", "record_id", "project", "session_id", "group_id", "anomaly", *_FLAGS)
         },
     }
     tables = [_TABLES[t] for t in chunk.column("source").to_pylist()]

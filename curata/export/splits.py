@@ -126,6 +126,7 @@ class Grouping:
 @dataclass(frozen=True)
 class SplitAssignment:
     codes: np.ndarray  # per row of the table: index into SPLITS (meaningless for rows not kept)
+    group_of_row: np.ndarray  # per row: its group (a connected component), what cross-validation folds keep whole
     groups: int  # groups holding at least one kept row
     near_duplicate_pairs: int  # image pairs at or above the threshold
     near_duplicate_groups: int  # sets of two or more distinct images joined by near-duplicate pairs
@@ -172,6 +173,7 @@ def assign_splits(
         split_code[g] = SPLITS.index(settings.split_of(edges.vocab[int(smallest_key[g])].as_py()))
     return SplitAssignment(
         codes=split_code[labels[:n]],
+        group_of_row=labels[:n],
         groups=len(groups),
         near_duplicate_pairs=len(pairs),
         near_duplicate_groups=_groups_of_two_or_more(len(vectors.hashes), pairs),
