@@ -26,6 +26,7 @@ from dagster import (
     build_resources,
 )
 
+from assets.jobs import CURATION_DATASETS
 from assets.partitions import historical_projects
 from curata.erasure.audit import read_audit
 from curata.erasure.keys import check_key
@@ -225,8 +226,8 @@ def _publish(present: set[str]) -> list[Work]:
     sessions = None if "sessions" in present else ("data_health_report",)
     works = [Work("publish", "publish_datasets", None, "", sessions)]  # health, embeddings, edit triplets
     datasets = [
-        *(("preference_pairs",) if present & {"projects", "curation"} else ()),
-        *(("crop_boxes",) if "curation" in present else ()),
+        *(CURATION_DATASETS["preference_pairs"] if present & {"projects", "curation"} else ()),
+        *(CURATION_DATASETS["crop_boxes"] if "curation" in present else ()),
     ]
     if datasets:
         works.append(Work("publish", "publish_curation_datasets", None, "", ("image_embeddings", *datasets)))

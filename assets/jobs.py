@@ -61,10 +61,14 @@ publish_job = job(
     "Audit the training log, write the health report, embed what is new, publish the edit triplets.",
     WRITES_REPORTS | WRITES_EMBEDDINGS,
 )
-PROBED = ["preference_pairs_probe", "preference_pairs_label_issues", "crop_boxes_probe", "crop_boxes_label_issues"]
+# Each curation dataset with its probe's tables: what publishing it runs (`curata run` picks those the root calls for).
+CURATION_DATASETS = {
+    dataset: [f"{dataset}_probe", f"{dataset}_label_issues", dataset] for dataset in ("preference_pairs", "crop_boxes")
+}
+PROBED = [name for assets in CURATION_DATASETS.values() for name in assets[:-1]]
 publish_curation_job = job(
     "publish_curation_datasets",
-    ["image_embeddings", *PROBED, "preference_pairs", "crop_boxes"],
+    ["image_embeddings", *(name for assets in CURATION_DATASETS.values() for name in assets)],
     "Probe and publish the preference pairs (projects and selection logs) and the crop boxes (crop log).",
     WRITES_EMBEDDINGS,
 )
