@@ -102,8 +102,23 @@ TIMESTAMP_MISMATCH = _r(
 )
 INSTRUCTION_EMPTY = _r(
     "session.instruction_empty",
-    "the edit instruction is empty",
+    "the edit instruction is empty or only whitespace",
     "A triplet needs the instruction the user typed; recover it from training-log.jsonl or drop the session.",
+)
+INSTRUCTION_PLACEHOLDER = _r(
+    "session.instruction_placeholder",
+    "the edit instruction is placeholder text (test, asdf, lorem ipsum, n/a, ...), not an edit",
+    "Someone tried the app; recover the real instruction from training-log.jsonl or drop the session.",
+)
+INSTRUCTION_NO_WORDS = _r(
+    "session.instruction_no_words",
+    "the edit instruction has no letter or digit (a lone emoji, only punctuation)",
+    "An edit model learns from words; recover the instruction the user meant or drop the session.",
+)
+INSTRUCTION_CONTROL = _r(
+    "session.instruction_control_characters",
+    "the edit instruction holds control characters (a NUL byte, an escape sequence)",
+    "Fix the app's text input: write the instruction as printable text (newlines and tabs are fine).",
 )
 EMAIL_INVALID = _r(
     "session.email_invalid",

@@ -20,6 +20,7 @@ from curata.export.neardup import Vectors, load_vectors
 from curata.export.splits import Grouping, assign_splits
 from curata.export.versioned import DatasetSpec, ExportResult, Plan, Provenance, publish_export
 from curata.tables import col
+from curata.text import caption_text
 
 # jpg_0 is the image whose sha256 sorts first when the low bit of SHA-256(seed NUL lower sha | higher sha)
 # is 0, else the other: half the pairs each way, the same order for the same two images in every export.
@@ -209,11 +210,10 @@ def _pairs(base: pa.Table, source: str, **columns: object) -> pa.Table:
 
 
 def _caption(table: pa.Table) -> pa.Array:
-    """The source's own text where it has a column for it (an empty one counts as none); else null."""
+    """The source's own text, cleaned, where it has a column for it (an empty or placeholder one counts as none)."""
     for name in CAPTION_COLUMNS:
         if name in table.column_names:
-            text = table.column(name)
-            return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+            return pa.array([caption_text(t) for t in table.column(name).to_pylist()], pa.string())
     return pa.nulls(table.num_rows, pa.string())
 
 

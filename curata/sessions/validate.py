@@ -15,6 +15,7 @@ from curata.privacy import ANONYMOUS, PseudonymKey, is_email
 from curata.rules import Refused, Violation
 from curata.sessions.inventory import newest_mtime_and_size
 from curata.sessions.naming import folder_stamp, parse_folder_name, parse_iso
+from curata.text import cleaned_instruction
 
 REQUIRED_FIELDS: dict[str, type] = {
     "timestamp": str,
@@ -59,8 +60,8 @@ def pair_key(original_sha256: str, edited_sha256: str) -> str:
 
 
 def content_key(original_sha256: str, edited_sha256: str, instruction: str) -> str:
-    """Identity of a session's content: the same two images and instruction are the same example."""
-    text = f"{original_sha256}:{edited_sha256}:{instruction.strip()}"
+    """Identity of a session's content: the same two images and (cleaned) instruction are the same example."""
+    text = f"{original_sha256}:{edited_sha256}:{instruction}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -135,9 +136,7 @@ def _accept(folder: Path, data_root: Path, key: PseudonymKey, limits: Limits) ->
         raise Refused(rules.FIELD_TYPE, meta_rel, f"timestamp {meta['timestamp']!r} is not ISO-8601")
     if meta_ts != folder_ts:
         raise Refused(rules.TIMESTAMP_MISMATCH, meta_rel, f"timestamp {meta['timestamp']} vs folder {stamp}")
-    instruction = meta["instruction"].strip()
-    if not instruction:
-        raise Refused(rules.INSTRUCTION_EMPTY, meta_rel, "instruction is empty or whitespace")
+    instruction = cleaned_instruction(meta["instruction"], meta_rel)
     if email is not None and email.strip().lower() != ANONYMOUS and not is_email(email.strip()):
         # The detail never repeats the value: it may be personal data.
         raise Refused(rules.EMAIL_INVALID, meta_rel, f"userEmail of {len(email)} characters is not an address")
@@ -158,6 +157,7 @@ def _accept(folder: Path, data_root: Path, key: PseudonymKey, limits: Limits) ->
         "partition_date": folder_ts.date().isoformat(),
         "timestamp": folder_ts,
         "instruction": instruction,
+        "instruction_raw": meta["instruction"],
         "user_pseudonym": pseudonym,
         "pseudonym_key_id": key.key_id if pseudonym else None,
         "original_path": images["original"]["path"],
