@@ -54,6 +54,14 @@ class RuleBook:
 RULES = RuleBook()
 _r = RULES.add
 
+# Every input kind: session folders and files, curation images, project stages, library images
+LINK_OUTSIDE_ROOT = _r(
+    "input.link_outside_root",
+    "a file or folder is a link that resolves outside the data root; it was not read",
+    "Copy the real file or folder into the data root in place of the link (the detail names the link and "
+    "where it points); links that stay inside the data root are followed.",
+)
+
 # Session folders (000_057987b8d86e96c3.txt)
 FOLDER_NAME = _r(
     "session.folder_name",
@@ -142,8 +150,8 @@ UNREADABLE = _r(
 )
 FOLDER_IS_LINK = _r(
     "session.folder_is_link",
-    "the session folder is a symbolic link",
-    "Replace the link with the real folder; links can point anywhere, including outside the data root.",
+    "the session folder is a link that resolves to no folder (a loop, a dangling link, a link to a file)",
+    "Replace the link with the real folder, or remove it; a link to a folder inside the data root is followed.",
 )
 FILE_TOO_LARGE = _r(
     "image.file_too_large",

@@ -53,7 +53,7 @@ EDIT_TRIPLETS = DatasetSpec(
         "kept) and empty, placeholder or wordless ones refused, and a session repeating earlier content was "
         "refused. Images are re-hashed on export."
     ),
-    rule_prefixes=("session.", "image."),
+    rule_prefixes=("input.", "session.", "image."),
     usage=(
         "Train with diffusers' InstructPix2Pix example, which reads these column names by default:\n\n"
         "```bash\naccelerate launch examples/instruct_pix2pix/train_instruct_pix2pix.py \\\n"

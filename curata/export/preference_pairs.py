@@ -101,7 +101,7 @@ def preference_spec(dim: int) -> DatasetSpec:
             "tool version wrote them, their paths resolved under the data root and every image inspected. Images "
             "are re-hashed on export; pairs of two identical images or without vectors are left out and counted."
         ),
-        rule_prefixes=("project.", "curation.", "selection.", "image."),
+        rule_prefixes=("input.", "project.", "curation.", "selection.", "image."),
         usage=(
             "Train with diffusers' Diffusion-DPO example (it reads `jpg_0`, `jpg_1`, `label_0`, `caption`; its "
             "default split is `validation`, so name the split):\n\n```bash\naccelerate launch "

@@ -181,7 +181,8 @@ def _plant_instructions(files: list[SessionFiles], instructions: list[str], at: 
 def _add_hostile_folders(
     sessions_dir: Path, last: datetime, truth: GroundTruth, log_lines: list, instruction: str, pair: tuple
 ) -> None:
-    """A complete folder whose clock ran ahead (deferred, named as clock skew) and a symlink loop (quarantined)."""
+    """A complete folder whose clock ran ahead (deferred, named as clock skew), a symlink loop and a link out of the
+    data root (both quarantined)."""
     ahead = write_session(sessions_dir, last + timedelta(minutes=40), instruction, "anonymous", *pair)
     future = time.time() + 3 * 365 * 86400
     for entry in [*ahead.folder.iterdir(), ahead.folder]:
@@ -191,6 +192,10 @@ def _add_hostile_folders(
     loop = sessions_dir / f"session-{folder_stamp(last + timedelta(minutes=50))}"
     os.symlink(loop.name, loop)  # a link to itself
     truth.sessions.append(SessionTruth(loop.name, "quarantined", "session.folder_is_link", "symlink_loop"))
+    log_lines.append(None)
+    away = sessions_dir / f"session-{folder_stamp(last + timedelta(minutes=55))}"
+    os.symlink(sessions_dir.parent.resolve().parent, away)  # the folder holding the data root: never read
+    truth.sessions.append(SessionTruth(away.name, "quarantined", "input.link_outside_root", "folder_link_out"))
     log_lines.append(None)
 
 

@@ -57,11 +57,12 @@ SESSION_QUARANTINE = quarantine_spec(
 
 DEFERRED_SESSIONS = TableSpec(
     "deferred_sessions",
-    "Folders still being written (or dated in the future): validated by a later run, never lost.",
+    "Folders that may still be written: validated by a later run, never lost. Only waiting defers a folder; "
+    "what waiting cannot cure (a link out of the data root, a link loop) is quarantined.",
     (
         col("session_folder", pa.string(), "folder not yet settled"),
         col("partition_date", pa.string(), "day"),
-        col("reason", pa.string(), "why it was deferred"),
+        col("reason", pa.string(), "why it waits: modified inside the settle time, or dated ahead (clock skew)"),
     ),
     "day",
 )

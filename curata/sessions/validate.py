@@ -11,6 +11,7 @@ from typing import Any
 
 from curata import rules
 from curata.images import DEFAULT_IMAGE_LIMITS, ImageLimits, ImageRejected, inspect_file
+from curata.links import link_outside_root, refuse_link_outside_root
 from curata.privacy import ANONYMOUS, PseudonymKey, is_email
 from curata.rules import Refused, Violation
 from curata.sessions.inventory import newest_mtime_and_size
@@ -71,11 +72,11 @@ def validate_session(
     """Runs every session rule on `folder`; never raises for bad input, only for a broken disk."""
     limits = limits or DEFAULT_LIMITS
     outcome = SessionOutcome(folder=folder.name)
-    if folder.is_symlink():
-        detail = f"links to {os.readlink(folder)!r}"
-        outcome.violations.append(Violation(rules.FOLDER_IS_LINK, _rel(folder, data_root), detail))
+    unusable = unusable_link(folder, data_root)
+    if unusable is not None:  # waiting cannot cure a link: it is refused at once, never deferred
+        outcome.violations.append(unusable)
         return outcome
-    newest, _, _ = newest_mtime_and_size(folder)
+    newest, _, _ = newest_mtime_and_size(folder, data_root)
     unsettled = settle_reason(now - newest, limits.settle_seconds)
     if unsettled is not None:
         outcome.deferred_reason = unsettled
@@ -88,6 +89,21 @@ def validate_session(
         where = _rel(Path(exc.filename), data_root) if exc.filename else _rel(folder, data_root)
         outcome.violations.append(Violation(rules.UNREADABLE, where, f"{type(exc).__name__}: {exc.strerror}"))
     return outcome
+
+
+def unusable_link(folder: Path, data_root: Path) -> Violation | None:
+    """A folder link out of the data root, or one that resolves to no folder; None for a folder to read."""
+    if not folder.is_symlink():
+        return None
+    out = link_outside_root(folder, data_root)
+    if out is not None:
+        return out
+    try:
+        if folder.resolve(strict=True).is_dir():
+            return None
+    except (OSError, RuntimeError):  # a loop or a dangling link
+        pass
+    return Violation(rules.FOLDER_IS_LINK, _rel(folder, data_root), f"links to {os.readlink(folder)!r}")
 
 
 def _rel(path: Path, data_root: Path) -> str:
@@ -196,6 +212,7 @@ def _resolve_inside(folder: Path, name: str, data_root: Path) -> Path:
     if not name or pure.is_absolute() or ".." in pure.parts or len(pure.parts) != 1 or ":" in name:
         raise Refused(rules.PATH_ESCAPES, _rel(folder, data_root) + "/" + name, f"file name {name!r}")
     path = folder / name
+    refuse_link_outside_root(path, data_root)
     if path.is_symlink():
         try:
             target = path.resolve()
