@@ -4,6 +4,7 @@ import json
 import os
 import shutil
 import time
+from datetime import timedelta
 from pathlib import Path
 
 from dagster import DagsterInstance, materialize
@@ -95,6 +96,19 @@ def test_a_session_file_linking_out_of_the_root_is_quarantined_unread(root, make
     violation = outcome.violations[0]
     assert violation.rule is rules.LINK_OUTSIDE_ROOT
     assert violation.file == f"sessions/{files.folder.name}/{files.original.name}"
+
+
+def test_an_input_folder_on_another_disk_is_the_layout_not_a_link_out(root, make_session):
+    plain, linked = make_session(ts=DAY), make_session(ts=DAY + timedelta(minutes=1), seed=2)
+    disk = outside(root) / "sessions"
+    shutil.move(root.sessions, disk)
+    root.sessions.symlink_to(disk)
+    (disk / "store").mkdir()
+    real = (disk / linked.folder.name).rename(disk / "store" / linked.folder.name)
+    (disk / linked.folder.name).symlink_to(real)  # a link within that folder is inside too
+    for files in (plain, linked):
+        outcome = validate(root, root.sessions / files.folder.name, time.time() + 3600)
+        assert outcome.status == "accepted", outcome.violations
 
 
 # -- curation images --------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from pathlib import Path
 from curata import rules
 from curata.layout import DataRoot
 from curata.library.source import IMAGES_FOLDER
-from curata.links import link_outside_root, refuse_link_outside_root
+from curata.links import refuse_link_outside_root
 from curata.rules import Refused
 
 MAX_CACHED_FOLDERS = 4096  # subfolders already walked, remembered per reader
@@ -25,8 +25,7 @@ class ImageFolder:
     def __init__(self, real: str, rel: str, data_root: Path):
         self.real = real  # the folder, every symlink resolved
         self.rel = rel  # the folder relative to the data root
-        self.data_root = Path(os.path.realpath(data_root))  # the root `real` is compared with, links resolved
-        self.link_out = link_outside_root(data_root / rel, data_root)  # the folder itself reached through a link out
+        self.data_root = Path(os.path.realpath(data_root))  # `real`'s root: paths below `real` are under it
         self._folders: dict[tuple[str, ...], str] = {}
 
     @classmethod
@@ -36,8 +35,6 @@ class ImageFolder:
 
     def resolve(self, file_path: str, where: str) -> tuple[Path, str]:
         """The file and its path relative to the data root; refuses escapes, links out and missing files."""
-        if self.link_out is not None:
-            raise Refused(self.link_out.rule, self.link_out.file, self.link_out.detail)
         posix = file_path.replace("\\", "/")
         parts = [p for p in posix.split("/") if p not in ("", ".")]
         if posix.startswith("/") or _DRIVE.match(file_path) or ".." in parts or not parts:
@@ -73,7 +70,7 @@ class ImageFolder:
         return path
 
     def _inside(self, link: str, file_path: str, where: str) -> str:
-        refuse_link_outside_root(Path(link), self.data_root)
+        refuse_link_outside_root(Path(link), self.data_root, base=Path(self.real))
         real = os.path.realpath(link)
         if not real.startswith(self.real + os.sep):
             raise Refused(rules.LIBRARY_PATH_ESCAPES, where, f"file_path {file_path!r} links to {real!r}")
