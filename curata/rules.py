@@ -54,6 +54,14 @@ class RuleBook:
 RULES = RuleBook()
 _r = RULES.add
 
+# Every input kind: session folders and files, curation images, project stages, library images
+LINK_OUTSIDE_ROOT = _r(
+    "input.link_outside_root",
+    "a file or folder is a link that resolves outside the data root; it was not read",
+    "Copy the real file or folder into the data root in place of the link (the detail names the link and "
+    "where it points); links that stay inside the data root are followed.",
+)
+
 # Session folders (000_057987b8d86e96c3.txt)
 FOLDER_NAME = _r(
     "session.folder_name",
@@ -102,8 +110,23 @@ TIMESTAMP_MISMATCH = _r(
 )
 INSTRUCTION_EMPTY = _r(
     "session.instruction_empty",
-    "the edit instruction is empty",
+    "the edit instruction is empty or only whitespace",
     "A triplet needs the instruction the user typed; recover it from training-log.jsonl or drop the session.",
+)
+INSTRUCTION_PLACEHOLDER = _r(
+    "session.instruction_placeholder",
+    "the edit instruction is placeholder text (test, asdf, lorem ipsum, n/a, ...), not an edit",
+    "Someone tried the app; recover the real instruction from training-log.jsonl or drop the session.",
+)
+INSTRUCTION_NO_WORDS = _r(
+    "session.instruction_no_words",
+    "the edit instruction has no letter or digit (a lone emoji, only punctuation)",
+    "An edit model learns from words; recover the instruction the user meant or drop the session.",
+)
+INSTRUCTION_CONTROL = _r(
+    "session.instruction_control_characters",
+    "the edit instruction holds control characters (a NUL byte, an escape sequence)",
+    "Fix the app's text input: write the instruction as printable text (newlines and tabs are fine).",
 )
 EMAIL_INVALID = _r(
     "session.email_invalid",
@@ -127,8 +150,8 @@ UNREADABLE = _r(
 )
 FOLDER_IS_LINK = _r(
     "session.folder_is_link",
-    "the session folder is a symbolic link",
-    "Replace the link with the real folder; links can point anywhere, including outside the data root.",
+    "the session folder is a link that resolves to no folder (a loop, a dangling link, a link to a file)",
+    "Replace the link with the real folder, or remove it; a link to a folder inside the data root is followed.",
 )
 FILE_TOO_LARGE = _r(
     "image.file_too_large",

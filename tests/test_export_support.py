@@ -93,6 +93,7 @@ def sessions_table(bank: ImageBank, seeds: list[int], originals: dict[int, bytes
                 "partition_date": f"{ts:%Y-%m-%d}",
                 "timestamp": ts,
                 "instruction": f"make it {style}",
+                "instruction_raw": f"make it {style}",
                 "user_pseudonym": f"pseudonym-{i % 3}",
                 "pseudonym_key_id": "k1",
                 "original_path": f"sessions/{sid}/original.jpg",

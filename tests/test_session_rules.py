@@ -108,9 +108,11 @@ def test_symlinked_session_folder_is_quarantined_and_listed(root, make_session, 
     outside = make_session().folder.rename(tmp_path / "elsewhere")
     link = root.sessions / "session-2025-01-15T10-30-45-123Z"
     os.symlink(outside, link)
-    os.symlink(tmp_path / "nowhere", root.sessions / "session-2025-01-15T11-00-00-000Z")
+    dangling = root.sessions / "session-2025-01-15T11-00-00-000Z"
+    os.symlink(root.root / "nowhere", dangling)
     assert len(list_session_folders(root.sessions)) == 2
-    assert run(root, link).violations[0].rule is rules.FOLDER_IS_LINK
+    assert run(root, link).violations[0].rule is rules.LINK_OUTSIDE_ROOT  # tests/test_links.py has the rest
+    assert run(root, dangling).violations[0].rule is rules.FOLDER_IS_LINK
 
 
 def test_unreadable_file_is_quarantined_not_raised(root, make_session, monkeypatch):

@@ -14,7 +14,8 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 
 from curata import rules
 from curata.images import ImageFacts, ImageInspector, ImageLimits
-from curata.rules import Rule
+from curata.links import link_outside_root
+from curata.rules import Rule, Violation
 
 # Folders of the data root that hold pipeline output, never logged images.
 OUTPUT_FOLDERS = {"warehouse", "exports", "reports", "ground_truth"}
@@ -71,6 +72,9 @@ class PathResolver:
         parts = _parts(logged)
         if not parts:
             return Resolved(None, "", rules.CURATION_FILE_MISSING, "empty path")
+        link_out = self._link_out(logged)
+        if link_out is not None:
+            return Resolved(None, "", link_out.rule, link_out.detail)
         direct = self._direct(logged)
         if direct is not None:
             return Resolved(direct, "direct")
@@ -82,6 +86,12 @@ class PathResolver:
             tied = sorted(c for s, c in scored if s == scored[0][0])
             return Resolved(None, "", rules.PATH_AMBIGUOUS, f"{logged!r} fits {tied[:5]} equally")
         return Resolved(scored[0][1], "suffix")
+
+    def _link_out(self, logged: str) -> Violation | None:
+        """The path as written, when it names a place in the data root that a link leads out of."""
+        text = logged.strip()
+        candidate = Path(text) if Path(text).is_absolute() else self.root / text
+        return link_outside_root(candidate, self.root)
 
     def _direct(self, logged: str) -> str | None:
         """The path as written, if it names a regular file inside the data root."""

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import unicodedata
-
 from curata import rules
 from curata.curation.paths import PathResolver
 from curata.images import ImageFacts, ImageRejected
 from curata.rules import Refused
+from curata.text import has_control_characters
 
 
 def check_ids(where: str, **ids: str) -> None:
     """Refuses a row whose ids hold control characters; they would be accepted as text and break tools later."""
     for name, value in ids.items():
-        if any(unicodedata.category(c) == "Cc" for c in value):
+        if has_control_characters(value):
             raise Refused(rules.ID_INVALID, where, f"{name} {value!r} holds control characters")
 
 

@@ -65,7 +65,7 @@ CROP_BOXES = DatasetSpec(
         "degenerate and out-of-image boxes, bad indices and missing images were refused. Every image was "
         "inspected when validated and is inspected again on export, which is where width and height come from."
     ),
-    rule_prefixes=("curation.", "crop.", "image."),
+    rule_prefixes=("input.", "curation.", "crop.", "image."),
     usage=(
         "`objects` follows the `datasets` object-detection convention, so the Hugging Face object-detection "
         'guide\'s preprocessing (albumentations with `format="coco"`) applies unchanged; `category` is a '

@@ -27,7 +27,7 @@ EDIT_TRIPLETS = DatasetSpec(
     title="Curata edit triplets (InstructPix2Pix)",
     columns=(
         image_col("input_image", "the original photo, its file's bytes"),
-        col("edit_prompt", pa.string(), "the instruction the user typed"),
+        col("edit_prompt", pa.string(), "the instruction the user typed, cleaned"),
         image_col("edited_image", "the AI result, its file's bytes"),
         col("session_id", pa.string(), "the generation session, `session-<ts>`"),
         col("timestamp", pa.timestamp("ms", tz="UTC"), "session time"),
@@ -35,6 +35,7 @@ EDIT_TRIPLETS = DatasetSpec(
         col("original_sha256", pa.string(), "content hash of input_image"),
         col("edited_sha256", pa.string(), "content hash of edited_image"),
         col("user_pseudonym", pa.string(), "keyed HMAC of the user's email (for deletion requests); null if anonymous"),
+        col("edit_prompt_raw", pa.string(), "the instruction exactly as the user typed it"),
     ),
     grouping=Grouping(key_columns=("session_id",), image_columns=("original_sha256", "edited_sha256")),
     summary=(
@@ -48,9 +49,11 @@ EDIT_TRIPLETS = DatasetSpec(
     validation=(
         "Each session folder was checked against its metadata (names, types, ids, timestamps, sizes), every "
         "image was fully inspected (size limit, header, pixel limit, format, decode), emails were replaced by "
-        "keyed pseudonyms, and a session repeating earlier content was refused. Images are re-hashed on export."
+        "keyed pseudonyms, instructions were cleaned (Unicode NFC, one space for any run of whitespace, case "
+        "kept) and empty, placeholder or wordless ones refused, and a session repeating earlier content was "
+        "refused. Images are re-hashed on export."
     ),
-    rule_prefixes=("session.", "image."),
+    rule_prefixes=("input.", "session.", "image."),
     usage=(
         "Train with diffusers' InstructPix2Pix example, which reads these column names by default:\n\n"
         "```bash\naccelerate launch examples/instruct_pix2pix/train_instruct_pix2pix.py \\\n"
@@ -60,7 +63,7 @@ EDIT_TRIPLETS = DatasetSpec(
 )
 
 
-_PLAN_NAMES = {"edit_prompt": "instruction"}  # export column -> validated_sessions column
+_PLAN_NAMES = {"edit_prompt": "instruction", "edit_prompt_raw": "instruction_raw"}  # export -> validated_sessions
 _PLAN_COLUMNS = [
     *(_PLAN_NAMES.get(f.name, f.name) for f in EDIT_TRIPLETS.columns if f.name not in _PATHS),
     *_PATHS.values(),
@@ -83,6 +86,7 @@ def plan_edit_triplets(sessions: pa.Table, ctx: ExportContext, left_out: dict[st
     order = pc.sort_indices(sessions, sort_keys=[("timestamp", "ascending"), ("session_id", "ascending")]).to_numpy()
     vectors = load_vectors(grouping.images(sessions), ctx.vectors_for)
     assignment = assign_splits(sessions, grouping, vectors, ctx.splits)
+    cleaned = changed_by_cleaning(sessions)
     return Plan(
         rows=sessions.select(_PLAN_COLUMNS),
         order=order,
@@ -90,8 +94,15 @@ def plan_edit_triplets(sessions: pa.Table, ctx: ExportContext, left_out: dict[st
         materialize=lambda plan: _with_images(plan, ctx.data_root),
         accepted_records=sessions.num_rows,
         split=assignment.facts(ctx.splits, grouping),
-        extra={"embedding_fingerprint": ctx.embedding_fingerprint, "left_out_days": left_out or {}},
-        notes=_left_out_notes(left_out or {}),
+        extra={
+            "embedding_fingerprint": ctx.embedding_fingerprint,
+            "instructions_cleaned": cleaned,
+            "left_out_days": left_out or {},
+        },
+        notes=(
+            f"Cleaning changed {cleaned} of {sessions.num_rows} instructions; `edit_prompt_raw` keeps each as typed.",
+            *_left_out_notes(left_out or {}),
+        ),
     )
 
 
@@ -102,6 +113,12 @@ def _left_out_notes(left_out: dict[str, str]) -> tuple[str, ...]:
         f"{len(left_out)} day(s) left out until they are re-run, their sessions in none of the splits: "
         + "; ".join(f"`{day}`: {why}" for day, why in left_out.items()),
     )
+
+
+def changed_by_cleaning(sessions: pa.Table) -> int:
+    """How many accepted instructions differ from the text as typed."""
+    changed = pc.not_equal(sessions.column("instruction"), sessions.column("instruction_raw"))
+    return int(pc.sum(changed).as_py() or 0)
 
 
 def _with_images(plan: pa.Table, data_root: Path) -> pa.Table:

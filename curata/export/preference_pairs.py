@@ -20,6 +20,7 @@ from curata.export.neardup import Vectors, load_vectors
 from curata.export.splits import Grouping, assign_splits
 from curata.export.versioned import DatasetSpec, ExportResult, Plan, Provenance, publish_export
 from curata.tables import col
+from curata.text import caption_text
 from curata.training.findings import FLAG_COLUMNS, Findings, flagged, probe_facts, probe_notes
 from curata.training.tables import PAIR_LABEL_ISSUES
 
@@ -104,7 +105,7 @@ def preference_spec(dim: int) -> DatasetSpec:
             "tool version wrote them, their paths resolved under the data root and every image inspected. Images "
             "are re-hashed on export; pairs of two identical images or without vectors are left out and counted."
         ),
-        rule_prefixes=("project.", "curation.", "selection.", "image."),
+        rule_prefixes=("input.", "project.", "curation.", "selection.", "image."),
         usage=(
             "Train with diffusers' Diffusion-DPO example (it reads `jpg_0`, `jpg_1`, `label_0`, `caption`; its "
             "default split is `validation`, so name the split):\n\n```bash\naccelerate launch "
@@ -220,11 +221,10 @@ def _pairs(base: pa.Table, source: str, **columns: object) -> pa.Table:
 
 
 def _caption(table: pa.Table) -> pa.Array:
-    """The source's own text where it has a column for it (an empty one counts as none); else null."""
+    """The source's own text, cleaned, where it has a column for it (an empty or placeholder one counts as none)."""
     for name in CAPTION_COLUMNS:
         if name in table.column_names:
-            text = table.column(name)
-            return pc.if_else(pc.equal(text, ""), pa.scalar(None, pa.string()), text)
+            return pa.array([caption_text(t) for t in table.column(name).to_pylist()], pa.string())
     return pa.nulls(table.num_rows, pa.string())
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from curata import rules
 from curata.layout import DataRoot
 from curata.library.source import IMAGES_FOLDER
+from curata.links import refuse_link_outside_root
 from curata.rules import Refused
 
 MAX_CACHED_FOLDERS = 4096  # subfolders already walked, remembered per reader
@@ -21,18 +22,19 @@ class ImageFolder:
     symlink is followed and must land inside; subfolders already walked are remembered, so a record
     usually costs one lstat, for its file."""
 
-    def __init__(self, real: str, rel: str):
+    def __init__(self, real: str, rel: str, data_root: Path):
         self.real = real  # the folder, every symlink resolved
         self.rel = rel  # the folder relative to the data root
+        self.data_root = Path(os.path.realpath(data_root))  # `real`'s root: paths below `real` are under it
         self._folders: dict[tuple[str, ...], str] = {}
 
     @classmethod
     def of(cls, root: DataRoot) -> ImageFolder:
         path = root.library / IMAGES_FOLDER
-        return cls(os.path.realpath(path), path.relative_to(root.root).as_posix())
+        return cls(os.path.realpath(path), path.relative_to(root.root).as_posix(), root.root)
 
     def resolve(self, file_path: str, where: str) -> tuple[Path, str]:
-        """The file and its path relative to the data root; refuses escapes and missing files."""
+        """The file and its path relative to the data root; refuses escapes, links out and missing files."""
         posix = file_path.replace("\\", "/")
         parts = [p for p in posix.split("/") if p not in ("", ".")]
         if posix.startswith("/") or _DRIVE.match(file_path) or ".." in parts or not parts:
@@ -68,6 +70,7 @@ class ImageFolder:
         return path
 
     def _inside(self, link: str, file_path: str, where: str) -> str:
+        refuse_link_outside_root(Path(link), self.data_root, base=Path(self.real))
         real = os.path.realpath(link)
         if not real.startswith(self.real + os.sep):
             raise Refused(rules.LIBRARY_PATH_ESCAPES, where, f"file_path {file_path!r} links to {real!r}")

@@ -78,7 +78,7 @@ def _sort_files(files: list[ProjectFile], mining: _Mining) -> tuple[dict[str, li
     winners: list[ProjectFile] = []
     for f in files:
         stray = (f.role == "sandbox" and f.parsed is None) or not f.is_image_name
-        if f.rule is not None and not stray:
+        if f.rule is rules.LINK_OUTSIDE_ROOT or (f.rule is not None and not stray):  # a link out: never a stray
             mining.refuse(PROJECT_FILE, f.path, f.rule, f.path, f.error or "failed the image inspection")
             mining.outcomes["image_refused"].append(f.path)
         elif f.sha256 is None or stray:

@@ -11,6 +11,7 @@ from pathlib import Path
 from PIL import Image
 
 from curata.images import IMAGE_EXTENSIONS, ImageLimits, ImageRejected, inspect_file
+from curata.links import link_outside_root
 from curata.progress import Progress
 from curata.projects.naming import StageName, parse_stage_name
 from curata.rules import Rule
@@ -52,7 +53,7 @@ def scan_project(project_dir: Path, data_root: Path, limits: ImageLimits, worker
     progress = Progress(f"inspecting {project_dir.name}", len(entries), "files")
 
     def one(item: tuple[os.DirEntry[str], str, str]) -> ProjectFile:
-        found = _inspect_entry(item, limits)
+        found = _inspect_entry(item, data_root, limits)
         progress.advance()
         return found
 
@@ -64,15 +65,20 @@ def scan_project(project_dir: Path, data_root: Path, limits: ImageLimits, worker
     return sorted(done, key=lambda f: (f.role != "sandbox", f.name))
 
 
-def _inspect_entry(item: tuple[os.DirEntry[str], str, str], limits: ImageLimits) -> ProjectFile:
-    """A project file: a link or a folder as such, a non-image name aside, an image inspected."""
+def _inspect_entry(item: tuple[os.DirEntry[str], str, str], data_root: Path, limits: ImageLimits) -> ProjectFile:
+    """A project file: a link out of the data root refused unread, a link inside followed, a folder or a link
+    to no file as such, a non-image name aside, an image inspected."""
     entry, role, prefix = item
     rel = prefix + entry.name
     image_name = os.path.splitext(entry.name)[1].lower() in IMAGE_EXTENSIONS
-    if entry.is_symlink() or not entry.is_file(follow_symlinks=False):
+    parsed = parse_stage_name(entry.name)
+    if entry.is_symlink():
+        out = link_outside_root(Path(entry.path), data_root)
+        if out is not None:
+            return ProjectFile(rel, entry.name, role, None, parsed, image_name, out.detail, out.rule)
+    if not os.path.isfile(entry.path):  # follows a link; False for a folder, a loop or a dangling link
         kind = "symlink" if entry.is_symlink() else "directory"
         return ProjectFile(rel, entry.name, role, None, None, image_name, f"{kind}, not a file")
-    parsed = parse_stage_name(entry.name)
     if not image_name:
         return ProjectFile(rel, entry.name, role, None, parsed, image_name, "not an image file name")
     try:

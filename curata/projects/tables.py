@@ -58,7 +58,7 @@ PROJECT_STATS = TableSpec(
         col("winner_files", _COUNT, "entries of the winners folder"),
         col("grouped_files", _COUNT, "sandbox images placed in a group"),
         col("stray_files", _COUNT, "entries that fit no group (name, directory, link)"),
-        col("image_refused_files", _COUNT, "images that failed the image inspection"),
+        col("image_refused_files", _COUNT, "images that failed the image inspection or link out of the data root"),
         col("groups", _COUNT, "stage groups"),
         col("groups_chosen", _COUNT, "groups with exactly one winner"),
         col("groups_none_kept", _COUNT, "groups where nothing was kept"),

@@ -26,6 +26,16 @@ def session_outcomes(warehouse: Warehouse) -> dict[str, tuple[str, str | None]]:
     return out
 
 
+def instruction_mismatches(sessions: list[dict], warehouse: Warehouse) -> list[str]:
+    """Accepted sessions whose cleaned instruction is not the one the generator planted."""
+    cleaned = {r["session_folder"]: r["instruction"] for r in warehouse.rows("validated_sessions")}
+    return [
+        f"session {s['folder']}: instruction {cleaned.get(s['folder'])!r}, expected {s['instruction']!r}"
+        for s in sessions
+        if s.get("instruction") is not None and cleaned.get(s["folder"]) != s["instruction"]
+    ]
+
+
 def log_outcomes(warehouse: Warehouse) -> dict[int, tuple[str, str | None]]:
     rule_of = {int(r["record_id"].rsplit(":", 1)[1]): r["rule_id"] for r in warehouse.rows("training_log_quarantine")}
     return {r["line_no"]: (r["status"], rule_of.get(r["line_no"])) for r in warehouse.rows("training_log_lines")}
@@ -41,6 +51,7 @@ def ground_truth_mismatches(truth_file: Path, warehouse: Warehouse) -> list[str]
         if got != (s["expected"], s["rule"]):
             problems.append(f"session {s['folder']}: expected {s['expected']} {s['rule']}, got {got[0]} {got[1]}")
     problems += [f"session {k}: not in ground truth, got {v}" for k, v in actual.items()]
+    problems += instruction_mismatches(truth["sessions"], warehouse)
     lines = log_outcomes(warehouse)
     for line in truth["training_log"]:
         got = lines.pop(line["line_no"], ("missing", None))

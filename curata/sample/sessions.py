@@ -37,6 +37,7 @@ class SessionTruth:
     expected: str  # accepted | quarantined | deferred
     rule: str | None = None
     defect: str | None = None
+    instruction: str | None = None  # the cleaned instruction an accepted session must carry, where planted
 
 
 @dataclass
@@ -119,6 +120,8 @@ def generate_sessions(
         truth.sessions[index] = SessionTruth(files[index].folder.name, "quarantined", rule, kind)
 
     clean = [i for i in range(n_sessions) if i not in set(defective)]
+    if defect_rate > 0 and len(clean) > 2 + len(LOG_DEFECTS):  # the first clean ones carry the repeats and log defects
+        _plant_instructions(files, instructions, clean[-2:], truth)
     log_lines = [_log_line(stamps[i], instructions[i]) for i in range(n_sessions)]
     if defect_rate > 0 and clean:
         source = clean[0]
@@ -160,10 +163,26 @@ def generate_sessions(
     return truth
 
 
+def _plant_instructions(files: list[SessionFiles], instructions: list[str], at: list[int], truth: GroundTruth) -> None:
+    """A placeholder instruction (quarantined) and a messy one (accepted, cleaned); the log holds them as typed."""
+    placeholder, messy = at
+    instructions[placeholder] = "Test"
+    expected = f"{instructions[messy]} with a caf\u00e9 terrace"  # NFC: one code point for é
+    instructions[messy] = "\t" + instructions[messy].replace(" ", " \u00a0\n ", 1) + " with a cafe\u0301 terrace  "
+    for i in at:
+        files[i].write_meta({**files[i].meta(), "instruction": instructions[i]})
+    folder = files[placeholder].folder.name
+    truth.sessions[placeholder] = SessionTruth(
+        folder, "quarantined", "session.instruction_placeholder", "instruction_placeholder"
+    )
+    truth.sessions[messy] = SessionTruth(files[messy].folder.name, "accepted", None, "instruction_messy", expected)
+
+
 def _add_hostile_folders(
     sessions_dir: Path, last: datetime, truth: GroundTruth, log_lines: list, instruction: str, pair: tuple
 ) -> None:
-    """A complete folder whose clock ran ahead (deferred, named as clock skew) and a symlink loop (quarantined)."""
+    """A complete folder whose clock ran ahead (deferred, named as clock skew), a symlink loop and a link out of the
+    data root (both quarantined)."""
     ahead = write_session(sessions_dir, last + timedelta(minutes=40), instruction, "anonymous", *pair)
     future = time.time() + 3 * 365 * 86400
     for entry in [*ahead.folder.iterdir(), ahead.folder]:
@@ -173,6 +192,10 @@ def _add_hostile_folders(
     loop = sessions_dir / f"session-{folder_stamp(last + timedelta(minutes=50))}"
     os.symlink(loop.name, loop)  # a link to itself
     truth.sessions.append(SessionTruth(loop.name, "quarantined", "session.folder_is_link", "symlink_loop"))
+    log_lines.append(None)
+    away = sessions_dir / f"session-{folder_stamp(last + timedelta(minutes=55))}"
+    os.symlink(sessions_dir.parent.resolve().parent, away)  # the folder holding the data root: never read
+    truth.sessions.append(SessionTruth(away.name, "quarantined", "input.link_outside_root", "folder_link_out"))
     log_lines.append(None)
 
 

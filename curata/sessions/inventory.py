@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from curata.links import link_outside_root
 from curata.sessions.naming import assign_partition, folder_stamp
 
 
@@ -28,17 +29,21 @@ class RawSessionFolder:
     total_bytes: int
 
 
-def newest_mtime_and_size(folder: Path) -> tuple[float, int, int]:
-    """Newest mtime of the folder and its entries (links not followed), file count, bytes.
+def newest_mtime_and_size(folder: Path, data_root: Path | None = None) -> tuple[float, int, int]:
+    """Newest mtime of the folder and its entries (links among them not followed), file count, bytes.
 
-    A symlinked or unreadable folder reports its own lstat only: validation quarantines it.
+    A folder link is measured by the folder it resolves to when that stays inside `data_root` (by default the
+    sessions folder's parent), so that it settles as that folder does; any other link or an unreadable folder
+    reports its own lstat only: validation quarantines it.
     """
     info = os.lstat(folder)
-    newest = info.st_mtime
     count = 0
     total = 0
     if stat.S_ISLNK(info.st_mode):
-        return newest, count, total
+        if link_outside_root(folder, data_root or folder.parent.parent) is not None or not folder.is_dir():
+            return info.st_mtime, count, total
+        info = os.stat(folder)
+    newest = info.st_mtime
     try:
         with os.scandir(folder) as entries:
             for entry in entries:

@@ -31,7 +31,8 @@ VALIDATED_SESSIONS = TableSpec(
         col("session_folder", pa.string(), "the folder name (equal to session_id)"),
         col("partition_date", pa.string(), "day of the session"),
         col("timestamp", pa.timestamp("ms", tz="UTC"), "session time"),
-        col("instruction", pa.string(), "the edit instruction, stripped"),
+        col("instruction", pa.string(), "the edit instruction, cleaned (`curata.text.clean_text`)"),
+        col("instruction_raw", pa.string(), "the instruction exactly as the metadata holds it"),
         col("user_pseudonym", pa.string(), "keyed HMAC of the email; null for anonymous"),
         col("pseudonym_key_id", pa.string(), "id of the key that made the pseudonym; null for anonymous"),
         col("original_path", pa.string(), "path of the original photo"),
@@ -45,7 +46,7 @@ VALIDATED_SESSIONS = TableSpec(
         col("edited_height", pa.int32(), "its height in pixels"),
         col("edited_bytes", pa.int64(), "its file size"),
         col("pair_key", pa.string(), "sha256 of both image hashes: one image pair, whatever the instruction"),
-        col("content_key", pa.string(), "sha256 of both image hashes and the instruction: duplicate detection"),
+        col("content_key", pa.string(), "sha256 of both image hashes and the cleaned instruction: duplicate detection"),
     ),
     "day",
 )
@@ -56,11 +57,12 @@ SESSION_QUARANTINE = quarantine_spec(
 
 DEFERRED_SESSIONS = TableSpec(
     "deferred_sessions",
-    "Folders still being written (or dated in the future): validated by a later run, never lost.",
+    "Folders that may still be written: validated by a later run, never lost. Only waiting defers a folder; "
+    "what waiting cannot cure (a link out of the data root, a link loop) is quarantined.",
     (
         col("session_folder", pa.string(), "folder not yet settled"),
         col("partition_date", pa.string(), "day"),
-        col("reason", pa.string(), "why it was deferred"),
+        col("reason", pa.string(), "why it waits: modified inside the settle time, or dated ahead (clock skew)"),
     ),
     "day",
 )

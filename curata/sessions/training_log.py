@@ -15,6 +15,7 @@ from curata.quarantine import quarantine_row, quarantine_table
 from curata.rules import Violation
 from curata.sessions.naming import parse_iso
 from curata.sessions.tables import TRAINING_LOG_LINES
+from curata.text import clean_text
 
 LOG_RECORD = "training_log_line"
 
@@ -71,7 +72,7 @@ def audit_training_log(
         folder_ts, folder_instruction = accepted[session_id]
         if parse_iso(timestamp) != parse_iso(folder_ts):
             refuse(line_no, session_id, rules.LOG_DISAGREES, f"timestamp {timestamp} vs folder {folder_ts}")
-        elif instruction.strip() != folder_instruction.strip():
+        elif clean_text(instruction) != clean_text(folder_instruction):  # two spellings of one text agree
             refuse(line_no, session_id, rules.LOG_DISAGREES, "instruction differs from the folder's metadata")
         else:
             statuses.append({"line_no": line_no, "session_id": session_id, "status": "consistent"})

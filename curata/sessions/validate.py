@@ -11,10 +11,12 @@ from typing import Any
 
 from curata import rules
 from curata.images import DEFAULT_IMAGE_LIMITS, ImageLimits, ImageRejected, inspect_file
+from curata.links import link_outside_root, refuse_link_outside_root
 from curata.privacy import ANONYMOUS, PseudonymKey, is_email
 from curata.rules import Refused, Violation
 from curata.sessions.inventory import newest_mtime_and_size
 from curata.sessions.naming import folder_stamp, parse_folder_name, parse_iso
+from curata.text import cleaned_instruction
 
 REQUIRED_FIELDS: dict[str, type] = {
     "timestamp": str,
@@ -59,8 +61,8 @@ def pair_key(original_sha256: str, edited_sha256: str) -> str:
 
 
 def content_key(original_sha256: str, edited_sha256: str, instruction: str) -> str:
-    """Identity of a session's content: the same two images and instruction are the same example."""
-    text = f"{original_sha256}:{edited_sha256}:{instruction.strip()}"
+    """Identity of a session's content: the same two images and (cleaned) instruction are the same example."""
+    text = f"{original_sha256}:{edited_sha256}:{instruction}"
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
@@ -70,11 +72,11 @@ def validate_session(
     """Runs every session rule on `folder`; never raises for bad input, only for a broken disk."""
     limits = limits or DEFAULT_LIMITS
     outcome = SessionOutcome(folder=folder.name)
-    if folder.is_symlink():
-        detail = f"links to {os.readlink(folder)!r}"
-        outcome.violations.append(Violation(rules.FOLDER_IS_LINK, _rel(folder, data_root), detail))
+    unusable = unusable_link(folder, data_root)
+    if unusable is not None:  # waiting cannot cure a link: it is refused at once, never deferred
+        outcome.violations.append(unusable)
         return outcome
-    newest, _, _ = newest_mtime_and_size(folder)
+    newest, _, _ = newest_mtime_and_size(folder, data_root)
     unsettled = settle_reason(now - newest, limits.settle_seconds)
     if unsettled is not None:
         outcome.deferred_reason = unsettled
@@ -87,6 +89,21 @@ def validate_session(
         where = _rel(Path(exc.filename), data_root) if exc.filename else _rel(folder, data_root)
         outcome.violations.append(Violation(rules.UNREADABLE, where, f"{type(exc).__name__}: {exc.strerror}"))
     return outcome
+
+
+def unusable_link(folder: Path, data_root: Path) -> Violation | None:
+    """A folder link out of the data root, or one that resolves to no folder; None for a folder to read."""
+    if not folder.is_symlink():
+        return None
+    out = link_outside_root(folder, data_root)
+    if out is not None:
+        return out
+    try:
+        if folder.resolve(strict=True).is_dir():
+            return None
+    except (OSError, RuntimeError):  # a loop or a dangling link
+        pass
+    return Violation(rules.FOLDER_IS_LINK, _rel(folder, data_root), f"links to {os.readlink(folder)!r}")
 
 
 def _rel(path: Path, data_root: Path) -> str:
@@ -135,9 +152,7 @@ def _accept(folder: Path, data_root: Path, key: PseudonymKey, limits: Limits) ->
         raise Refused(rules.FIELD_TYPE, meta_rel, f"timestamp {meta['timestamp']!r} is not ISO-8601")
     if meta_ts != folder_ts:
         raise Refused(rules.TIMESTAMP_MISMATCH, meta_rel, f"timestamp {meta['timestamp']} vs folder {stamp}")
-    instruction = meta["instruction"].strip()
-    if not instruction:
-        raise Refused(rules.INSTRUCTION_EMPTY, meta_rel, "instruction is empty or whitespace")
+    instruction = cleaned_instruction(meta["instruction"], meta_rel)
     if email is not None and email.strip().lower() != ANONYMOUS and not is_email(email.strip()):
         # The detail never repeats the value: it may be personal data.
         raise Refused(rules.EMAIL_INVALID, meta_rel, f"userEmail of {len(email)} characters is not an address")
@@ -158,6 +173,7 @@ def _accept(folder: Path, data_root: Path, key: PseudonymKey, limits: Limits) ->
         "partition_date": folder_ts.date().isoformat(),
         "timestamp": folder_ts,
         "instruction": instruction,
+        "instruction_raw": meta["instruction"],
         "user_pseudonym": pseudonym,
         "pseudonym_key_id": key.key_id if pseudonym else None,
         "original_path": images["original"]["path"],
@@ -196,6 +212,7 @@ def _resolve_inside(folder: Path, name: str, data_root: Path) -> Path:
     if not name or pure.is_absolute() or ".." in pure.parts or len(pure.parts) != 1 or ":" in name:
         raise Refused(rules.PATH_ESCAPES, _rel(folder, data_root) + "/" + name, f"file name {name!r}")
     path = folder / name
+    refuse_link_outside_root(path, data_root)
     if path.is_symlink():
         try:
             target = path.resolve()
