@@ -31,7 +31,7 @@ def floor(sessions_dir: Path) -> int:
     """List the folders and read each image's header: the least any ingest must do."""
     count = 0
     for entry in os.scandir(sessions_dir):
-        if entry.is_dir():
+        if entry.is_dir(follow_symlinks=False):  # a link is refused unread by the ingest too
             for f in os.scandir(entry.path):
                 if f.name.endswith(".jpg"):
                     try:
@@ -47,7 +47,7 @@ def read_hash_decode(sessions_dir: Path, decode: bool) -> int:
     """Reference: read and hash every image (and draft-decode it), with no rules and one thread."""
     count = 0
     for entry in os.scandir(sessions_dir):
-        if entry.is_dir():
+        if entry.is_dir(follow_symlinks=False):  # a link is refused unread by the ingest too
             for f in os.scandir(entry.path):
                 if f.name.endswith(".jpg") and f.is_file(follow_symlinks=False):
                     data = Path(f.path).read_bytes()
