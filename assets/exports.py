@@ -57,9 +57,10 @@ def export_checks(asset: str) -> list[AssetCheckSpec]:
 
 
 def export_context(
-    curata: CurataSettings, clip: ClipModel, exports: ExportSettings, catalog: pa.Table
+    curata: CurataSettings, clip: ClipModel, exports: ExportSettings, catalog: pa.Table, quality: list[pa.Table]
 ) -> ExportContext:
-    """Vectors come from the model `image_embeddings` last ran with, never another."""
+    """Vectors come from the model `image_embeddings` last ran with, never another; `quality` are the
+    sources' image-quality tables, whose flags leave rows out as the `exports` resource says."""
     fingerprints = sorted(set(catalog.column("fingerprint").to_pylist()))
     fingerprint = fingerprints[0] if fingerprints else ""
     store = curata.embedding_store
@@ -74,6 +75,7 @@ def export_context(
         embedding_fingerprint=fingerprint,
         image_limits=curata.image_limits,
         splits=exports.splits(clip.near_duplicate_cosine),
+        quality=exports.quality_gate(quality),
     )
 
 
@@ -123,6 +125,7 @@ def edit_triplets(
     exports: ExportSettings,
     validated_sessions: pa.Table,
     session_quarantine: pa.Table,
+    session_image_quality: pa.Table,
     image_embeddings: pa.Table,
 ) -> Iterator[MaterializeResult | AssetCheckResult]:
     """Accepted sessions as (input_image, edit_prompt, edited_image) with provenance, split by photo."""
@@ -133,7 +136,7 @@ def edit_triplets(
         raise DuplicateAcrossPartitions(
             f"image pairs accepted more than once; re-materialize validated_sessions for {', '.join(repeats)}"
         )
-    ctx = export_context(curata, clip, exports, image_embeddings)
+    ctx = export_context(curata, clip, exports, image_embeddings, [session_image_quality])
     provenance = Provenance(
         {"validated_sessions": _partitions(validated_sessions, "partition_date")}, _refused(session_quarantine)
     )
@@ -150,7 +153,10 @@ def _or_empty(table: pa.Table | None, name: str) -> pa.Table:
     retry_policy=IO_RETRY,
     **described("export", {"parquet", "huggingface"}),
     check_specs=export_checks("preference_pairs"),
-    ins={name: AssetIn(metadata={ALLOW_MISSING: True}) for name in ("validated_selections", "curation_quarantine")},
+    ins={
+        name: AssetIn(metadata={ALLOW_MISSING: True})
+        for name in ("validated_selections", "curation_quarantine", "curation_image_quality")
+    },
 )
 def preference_pairs(
     context: AssetExecutionContext,
@@ -161,6 +167,8 @@ def preference_pairs(
     validated_selections: pa.Table | None,
     project_quarantine: pa.Table,
     curation_quarantine: pa.Table | None,
+    project_image_quality: pa.Table,
+    curation_image_quality: pa.Table | None,
     image_embeddings: pa.Table,
 ) -> Iterator[MaterializeResult | AssetCheckResult]:
     """Chosen versus rejected images from finished projects and selection logs, with both CLIP vectors.
@@ -169,7 +177,8 @@ def preference_pairs(
     """
     validated_selections = _or_empty(validated_selections, "validated_selections")
     curation_quarantine = _or_empty(curation_quarantine, "curation_quarantine")
-    ctx = export_context(curata, clip, exports, image_embeddings)
+    quality = [project_image_quality, _or_empty(curation_image_quality, "curation_image_quality")]
+    ctx = export_context(curata, clip, exports, image_embeddings, quality)
     refused = _refused(project_quarantine)
     for rule, n in _refused(curation_quarantine, lambda r: r["record_kind"] == "selection_row").items():
         refused[rule] = refused.get(rule, 0) + n
@@ -194,10 +203,11 @@ def crop_boxes(
     exports: ExportSettings,
     validated_crops: pa.Table,
     curation_quarantine: pa.Table,
+    curation_image_quality: pa.Table,
     image_embeddings: pa.Table,
 ) -> Iterator[MaterializeResult | AssetCheckResult]:
     """The chosen image of each validated crop with its box, in pixels and normalised."""
-    ctx = export_context(curata, clip, exports, image_embeddings)
+    ctx = export_context(curata, clip, exports, image_embeddings, [curation_image_quality])
     refused = _refused(curation_quarantine, lambda r: r["record_kind"] == "crop_row")
     provenance = Provenance({"validated_crops": ["_all"]}, refused)
     yield from published("crop_boxes", export_crop_boxes(validated_crops, ctx, provenance), ctx, exports)

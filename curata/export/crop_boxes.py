@@ -77,6 +77,8 @@ def export_crop_boxes(crops: pa.Table, ctx: ExportContext, provenance: Provenanc
 
 
 def plan_crop_boxes(crops: pa.Table, ctx: ExportContext) -> Plan:
+    gated = ctx.quality.apply(crops, ["chosen_sha256"])
+    crops = gated.kept
     idx = crops.column("chosen_idx")
     rows = pa.table(
         {
@@ -99,8 +101,11 @@ def plan_crop_boxes(crops: pa.Table, ctx: ExportContext) -> Plan:
         materialize=lambda plan: _from_files(plan, ctx.data_root, ctx.image_limits),
         accepted_records=crops.num_rows,
         split=assignment.facts(ctx.splits, grouping),
-        extra={"embedding_fingerprint": ctx.embedding_fingerprint, "sizes_recovered": recovered},
-        notes=(f"{recovered} of {rows.num_rows} images had no usable size in the log; it was read from the file.",),
+        extra={"embedding_fingerprint": ctx.embedding_fingerprint, "sizes_recovered": recovered, **gated.manifest},
+        notes=(
+            f"{recovered} of {rows.num_rows} images had no usable size in the log; it was read from the file.",
+            gated.note,
+        ),
     )
 
 

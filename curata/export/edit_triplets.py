@@ -73,6 +73,8 @@ def export_edit_triplets(sessions: pa.Table, ctx: ExportContext, provenance: Pro
 
 
 def plan_edit_triplets(sessions: pa.Table, ctx: ExportContext) -> Plan:
+    gated = ctx.quality.apply(sessions, list(_HASHES.values()))
+    sessions = gated.kept
     grouping = EDIT_TRIPLETS.grouping
     order = pc.sort_indices(sessions, sort_keys=[("timestamp", "ascending"), ("session_id", "ascending")]).to_numpy()
     vectors = load_vectors(grouping.images(sessions), ctx.vectors_for)
@@ -84,7 +86,8 @@ def plan_edit_triplets(sessions: pa.Table, ctx: ExportContext) -> Plan:
         materialize=lambda plan: _with_images(plan, ctx.data_root),
         accepted_records=sessions.num_rows,
         split=assignment.facts(ctx.splits, grouping),
-        extra={"embedding_fingerprint": ctx.embedding_fingerprint},
+        extra={"embedding_fingerprint": ctx.embedding_fingerprint, **gated.manifest},
+        notes=(gated.note,),
     )
 
 
