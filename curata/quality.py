@@ -6,13 +6,16 @@ threshold (the blur one above all: Laplacian variance grows with resolution) mea
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, fields, replace
 
 import numpy as np
 from PIL import Image
 
 WORKING_SIDE = 64  # JPEG draft decoding reaches it for any image of 512 px and more at 1/8 scale
-_LUMA = np.array([0.299, 0.587, 0.114], dtype=np.float32)  # ITU-R BT.601, as PIL's "L" conversion
+_LEVELS = np.arange(256, dtype=np.float64)
+_SQUARES = _LEVELS**2
+_K_LOG_K = np.array([k * math.log2(k) if k else 0.0 for k in range(WORKING_SIDE * WORKING_SIDE + 1)])  # entropy
 
 
 @dataclass(frozen=True)
@@ -54,19 +57,24 @@ def working_draft(width: int, height: int) -> tuple[int, int]:
 
 
 def measure(img: Image.Image, width: int, height: int, thresholds: QualityThresholds) -> ImageQuality:
-    """Measures a decoded image whose full size is `width` x `height` and flags it under `thresholds`."""
-    work = img.convert("RGB") if img.mode != "RGB" else img
-    if max(work.size) > WORKING_SIDE:
-        work = work.resize(_fit(work.size), Image.BOX)
-    rgb = np.asarray(work, dtype=np.float32)
-    luma = rgb @ _LUMA
+    """Measures a decoded image whose full size is `width` x `height` and flags it under `thresholds`.
+
+    Pillow reduces and takes the luma; the figures come from a few numpy calls on the small copy (the
+    luma's from its histogram): calls, not pixels, are what this costs.
+    """
+    work = _working(img if img.mode == "RGB" else img.convert("RGB"))
+    levels = np.frombuffer(work.convert("L").tobytes(), dtype=np.uint8)  # BT.601 luma
+    counts = np.bincount(levels, minlength=256)
+    n = levels.size
+    mean = float(counts @ _LEVELS) / n
+    r, g, b = np.frombuffer(work.tobytes(), dtype=np.uint8).reshape(n, 3).T  # views: no copy
     quality = ImageQuality(
-        brightness=round(float(luma.mean()), 3),
-        contrast=round(float(luma.std()), 3),
-        sharpness=round(_laplacian_variance(luma), 3),
-        entropy=round(_entropy(luma), 3),
-        colourfulness=round(float((rgb.max(axis=2) - rgb.min(axis=2)).mean()), 3),
-        aspect_ratio=round(max(width, height) / min(width, height), 3),
+        brightness=mean,
+        contrast=math.sqrt(max(0.0, float(counts @ _SQUARES) / n - mean * mean)),
+        sharpness=laplacian_variance(levels.reshape(work.height, work.width).astype(np.float32)),
+        entropy=max(0.0, math.log2(n) - float(_K_LOG_K[counts].sum()) / n),
+        colourfulness=float((np.maximum(np.maximum(r, g), b) - np.minimum(np.minimum(r, g), b)).mean()),
+        aspect_ratio=max(width, height) / min(width, height),
         short_side=min(width, height),
     )
     return replace(quality, flags=flags_of(quality, thresholds))
@@ -89,22 +97,22 @@ def flags_of(q: ImageQuality, t: QualityThresholds) -> tuple[str, ...]:
     return tuple(name for name in FLAGS if past[name])
 
 
-def _fit(size: tuple[int, int]) -> tuple[int, int]:
-    w, h = size
-    scale = WORKING_SIDE / max(w, h)
-    return max(1, round(w * scale)), max(1, round(h * scale))
+def _working(img: Image.Image) -> Image.Image:
+    """The copy whose longest side is WORKING_SIDE (or less, for a smaller image): an integer box reduction
+    first (a JPEG draft of twice the side needs nothing else), then a box resize for the rest."""
+    factor = max(img.size) // WORKING_SIDE
+    if factor > 1:
+        img = img.reduce(factor)
+    if max(img.size) > WORKING_SIDE:
+        scale = WORKING_SIDE / max(img.size)
+        img = img.resize((max(1, round(img.width * scale)), max(1, round(img.height * scale))), Image.BOX)
+    return img
 
 
-def _laplacian_variance(luma: np.ndarray) -> float:
+def laplacian_variance(luma: np.ndarray) -> float:
     """Variance of the 4-neighbour Laplacian: low when nothing changes sharply from one pixel to the next."""
     if min(luma.shape) < 3:
         return 0.0
-    centre = luma[1:-1, 1:-1]
-    lap = luma[:-2, 1:-1] + luma[2:, 1:-1] + luma[1:-1, :-2] + luma[1:-1, 2:] - 4 * centre
-    return float(lap.var())
-
-
-def _entropy(luma: np.ndarray) -> float:
-    counts = np.bincount(np.clip(luma, 0, 255).astype(np.uint8).ravel(), minlength=256)
-    p = counts[counts > 0] / luma.size
-    return float(-(p * np.log2(p)).sum()) + 0.0  # + 0.0: a single-level image is 0.0, not -0.0
+    lap = (luma[:-2, 1:-1] + luma[2:, 1:-1] + luma[1:-1, :-2] + luma[1:-1, 2:] - 4 * luma[1:-1, 1:-1]).ravel()
+    mean = float(lap.sum()) / lap.size
+    return max(0.0, float(lap @ lap) / lap.size - mean * mean)  # the variance, without numpy's slower var()

@@ -113,7 +113,7 @@ def test_export_leaves_flagged_rows_out_counts_them_and_keeps_them_when_told(ban
         sessions, replace(context(store, bank), quality=QualityGate.of([quality], ())), provenance
     )
     assert sum(off.rows.values()) == 6 and off.manifest["quality_excluded"]["excluding"] == []
-    assert "turned exclusion off" in store.read_text(f"{off.key}/README.md")
+    assert "exclusion is off" in store.read_text(f"{off.key}/README.md")
 
 
 def test_an_unknown_flag_name_is_refused():

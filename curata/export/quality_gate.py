@@ -65,7 +65,7 @@ class Gated:
     def note(self) -> str:
         """The card's line."""
         if not self.excluding:
-            return "Image quality flags did not exclude any row: the `exports` resource turned exclusion off."
+            return "No image quality flag excludes rows from this export: exclusion is off."
         if not self.excluded:
             return f"No row was left out for image quality (flags that exclude: {', '.join(self.excluding)})."
         why = ", ".join(f"{n} {flag}" for flag, n in self.by_flag.items())
