@@ -56,16 +56,7 @@ def _out(table: str) -> AssetOut:
 
 @multi_asset(
     group_name=GROUP,
-    outs={
-        name: _out(name)
-        for name in (
-            "library_images",
-            "library_faces",
-            "library_quarantine",
-            "library_digests",
-            "library_image_quality",
-        )
-    },
+    outs={name: _out(name) for name in RECORD_TABLES},
     check_specs=[
         AssetCheckSpec(
             "library_records_reconcile",
