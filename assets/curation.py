@@ -8,9 +8,12 @@ from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, Out
 from assets.checks import actionable_check, actionable_spec, problems_check
 from assets.pictures import crop_pictures, pair_pictures
 from assets.policies import table_out
+from assets.quality import quality_output
 from curata.curation.checks import crop_problems, path_format_problems
 from curata.curation.logs import CROP_LOG, SELECTION_LOG, record_ids, validate_log
 from curata.curation.paths import PathResolver
+from curata.curation.quality import accepted_paths, curation_image_quality
+from curata.quality_tables import CURATION_IMAGE_QUALITY
 from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
 from resources import CurataSettings
@@ -22,6 +25,7 @@ from resources import CurataSettings
         "validated_selections": table_out("validated_selections", "validated"),
         "validated_crops": table_out("validated_crops", "validated"),
         "curation_quarantine": table_out("curation_quarantine", "quarantine"),
+        "curation_image_quality": table_out(CURATION_IMAGE_QUALITY.name, "validated"),
     },
     check_specs=[
         AssetCheckSpec(
@@ -68,6 +72,7 @@ def curation_outcomes(context: AssetExecutionContext, curata: CurataSettings) ->
     yield Output(
         quarantine, output_name="curation_quarantine", metadata={"quarantined": len(q_rows), **counts_by_rule(q_rows)}
     )
+    yield quality_output(curation_image_quality(selections, crops, resolver), CURATION_IMAGE_QUALITY.name)
 
     summaries, failing = [], []
     for name, result in results.items():
@@ -82,8 +87,6 @@ def curation_outcomes(context: AssetExecutionContext, curata: CurataSettings) ->
         failing += [] if rec.ok else [summaries[-1]]
     yield problems_check("validated_crops", "logs_reconcile", failing, summary="\n".join(summaries))
     yield problems_check("validated_crops", "crops_are_sound", crop_problems(crops.to_pylist()))
-    paths = [p for ps in crops.column("image_paths").to_pylist() for p in ps]
-    paths += selections.column("chosen_path").to_pylist()
-    paths += [p for ps in selections.column("rejected_paths").to_pylist() for p in ps]
+    paths = accepted_paths(selections, crops)
     yield problems_check("validated_crops", "paths_share_one_format", path_format_problems(paths), paths=len(paths))
     yield actionable_check("curation_quarantine", q_rows)

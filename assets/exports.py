@@ -64,9 +64,10 @@ def export_checks(asset: str) -> list[AssetCheckSpec]:
 
 
 def export_context(
-    curata: CurataSettings, clip: ClipModel, exports: ExportSettings, catalog: pa.Table
+    curata: CurataSettings, clip: ClipModel, exports: ExportSettings, catalog: pa.Table, quality: list[pa.Table]
 ) -> ExportContext:
-    """Vectors come from the model `image_embeddings` last ran with, never another."""
+    """Vectors come from the model `image_embeddings` last ran with, never another; `quality` are the
+    sources' image-quality tables, whose flags leave rows out as the `exports` resource says."""
     fingerprints = sorted(set(catalog.column("fingerprint").to_pylist()))
     fingerprint = fingerprints[0] if fingerprints else ""
     store = curata.embedding_store
@@ -81,6 +82,7 @@ def export_context(
         embedding_fingerprint=fingerprint,
         image_limits=curata.image_limits,
         splits=exports.splits(clip.near_duplicate_cosine),
+        quality=exports.quality_gate(quality),
     )
 
 
@@ -133,6 +135,7 @@ def edit_triplets(
     validated_sessions: Days,
     session_quarantine: Days,
     deferred_sessions: Days,
+    session_image_quality: pa.Table,
     image_embeddings: pa.Table,
 ) -> Iterator[MaterializeResult | AssetCheckResult]:
     """Accepted sessions as (input_image, edit_prompt, edited_image) with provenance, split by photo.
@@ -146,7 +149,7 @@ def edit_triplets(
     days = sorted(set(validated_sessions) - set(left_out))
     sessions = _concat([validated_sessions[d] for d in days], "validated_sessions")
     refused = _refused(_concat([session_quarantine[d] for d in days if d in session_quarantine], "session_quarantine"))
-    ctx = export_context(curata, clip, exports, image_embeddings)
+    ctx = export_context(curata, clip, exports, image_embeddings, [session_image_quality])
     provenance = Provenance({"validated_sessions": days}, refused)
     result = export_edit_triplets(sessions, ctx, provenance, left_out)
     yield from published("edit_triplets", result, ctx, exports, left_out_days=MetadataValue.json(left_out))
@@ -176,7 +179,10 @@ def _findings(figures: pa.Table | None, issues: pa.Table | None, keys: tuple[str
     **described("export", {"parquet", "huggingface"}),
     check_specs=export_checks("preference_pairs"),
     ins={
-        **{name: AssetIn(metadata={ALLOW_MISSING: True}) for name in ("validated_selections", "curation_quarantine")},
+        **{
+            name: AssetIn(metadata={ALLOW_MISSING: True})
+            for name in ("validated_selections", "curation_quarantine", "curation_image_quality")
+        },
         **_probe_ins(PAIR_FIGURES.name, PAIR_LABEL_ISSUES.name),
     },
 )
@@ -189,6 +195,8 @@ def preference_pairs(
     validated_selections: pa.Table | None,
     project_quarantine: pa.Table,
     curation_quarantine: pa.Table | None,
+    project_image_quality: pa.Table,
+    curation_image_quality: pa.Table | None,
     image_embeddings: pa.Table,
     preference_pairs_probe: pa.Table | None,
     preference_pairs_label_issues: pa.Table | None,
@@ -199,7 +207,8 @@ def preference_pairs(
     """
     validated_selections = _or_empty(validated_selections, "validated_selections")
     curation_quarantine = _or_empty(curation_quarantine, "curation_quarantine")
-    ctx = export_context(curata, clip, exports, image_embeddings)
+    quality = [project_image_quality, _or_empty(curation_image_quality, "curation_image_quality")]
+    ctx = export_context(curata, clip, exports, image_embeddings, quality)
     refused = _refused(project_quarantine)
     for rule, n in _refused(curation_quarantine, lambda r: r["record_kind"] == "selection_row").items():
         refused[rule] = refused.get(rule, 0) + n
@@ -226,12 +235,13 @@ def crop_boxes(
     exports: ExportSettings,
     validated_crops: pa.Table,
     curation_quarantine: pa.Table,
+    curation_image_quality: pa.Table,
     image_embeddings: pa.Table,
     crop_boxes_probe: pa.Table | None,
     crop_boxes_label_issues: pa.Table | None,
 ) -> Iterator[MaterializeResult | AssetCheckResult]:
     """The chosen image of each validated crop with its box, in pixels and normalised."""
-    ctx = export_context(curata, clip, exports, image_embeddings)
+    ctx = export_context(curata, clip, exports, image_embeddings, [curation_image_quality])
     refused = _refused(curation_quarantine, lambda r: r["record_kind"] == "crop_row")
     provenance = Provenance({"validated_crops": ["_all"]}, refused)
     findings = _findings(crop_boxes_probe, crop_boxes_label_issues, CROP_KEYS)

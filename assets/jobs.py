@@ -30,12 +30,13 @@ def job(name: str, assets: list[str], description: str, writes: dict[str, str] |
 
 ingest_sessions_job = job(
     "ingest_sessions",
-    ["raw_sessions", "validated_sessions", "session_quarantine", "deferred_sessions", "session_people"],
+    ["raw_sessions", "validated_sessions", "session_quarantine", "deferred_sessions", "session_people"]
+    + ["session_image_quality"],
     "List and validate one day of session folders.",
 )
 historical_pairs_job = job(
     "historical_pairs",
-    ["historical_groups", "historical_pairs", "project_quarantine", "project_stats"],
+    ["historical_groups", "historical_pairs", "project_quarantine", "project_stats", "project_image_quality"],
     "Mine one finished project's chosen-versus-rejected pairs; backfill it over every project.",
 )
 archive_job = job(
@@ -45,7 +46,7 @@ archive_job = job(
 )
 curation_job = job(
     "validate_curation_logs",
-    ["validated_selections", "validated_crops", "curation_quarantine"],
+    ["validated_selections", "validated_crops", "curation_quarantine", "curation_image_quality"],
     "Validate the selection and crop logs: accept, recover (0, 0) sizes, or quarantine each row.",
     WRITES_CURATION,
 )
@@ -86,6 +87,7 @@ nightly_health_job = job(
         "validated_selections",
         "validated_crops",
         "curation_quarantine",
+        "curation_image_quality",
         "image_embeddings",
         "data_health_report",
         "person_index",

@@ -19,6 +19,7 @@ from dagster import (
 from assets.checks import actionable_check, actionable_spec, problems_check, reconciliation_check
 from assets.pictures import picture
 from assets.policies import IO_RETRY, described, table_out
+from assets.quality import quality_output
 from curata.export.bundle import publish_bundle
 from curata.export.verify import export_problems
 from curata.export.versioned import Provenance
@@ -46,6 +47,7 @@ TAG_TABLES = (
     "library_tag_suggestions",
 )
 FACE_TABLES = ("library_face_assignments", "library_face_clusters")
+RECORD_TABLES = ("library_images", "library_faces", "library_quarantine", "library_digests", "library_image_quality")
 
 
 def _out(table: str) -> AssetOut:
@@ -54,7 +56,7 @@ def _out(table: str) -> AssetOut:
 
 @multi_asset(
     group_name=GROUP,
-    outs={name: _out(name) for name in ("library_images", "library_faces", "library_quarantine", "library_digests")},
+    outs={name: _out(name) for name in RECORD_TABLES},
     check_specs=[
         AssetCheckSpec(
             "library_records_reconcile",
@@ -76,6 +78,7 @@ def library_records(context: AssetExecutionContext, curata: CurataSettings) -> I
     quarantine = read.quarantined.to_pylist()
     yield Output(read.images, output_name="library_images", metadata={"accepted": read.images.num_rows})
     yield Output(read.faces, output_name="library_faces", metadata={"faces": read.faces.num_rows})
+    yield quality_output(read.quality, "library_image_quality")
     yield Output(
         read.quarantined,
         output_name="library_quarantine",
@@ -222,5 +225,5 @@ def library_patterns(
 
 
 LIBRARY_ASSETS = [library_records, tag_analyses, face_clusters, library_patterns]
-LIBRARY_SELECTION = ["library_images", "library_faces", "library_quarantine", "library_digests", *TAG_TABLES]
+LIBRARY_SELECTION = [*RECORD_TABLES, *TAG_TABLES]
 LIBRARY_SELECTION += ["library_documents", *FACE_TABLES, EXPORT]

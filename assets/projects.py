@@ -15,11 +15,13 @@ from assets.checks import actionable_check, actionable_spec, problems_check, rec
 from assets.partitions import historical_projects
 from assets.pictures import pair_pictures, quarantine_pictures
 from assets.policies import table_out
+from assets.quality import quality_output
 from curata.layout import DataRootError
 from curata.projects.checks import anomaly_rate_in_band, pair_problems
 from curata.projects.discovery import project_entries
 from curata.projects.pairs import mine_project
-from curata.projects.scan import scan_project
+from curata.projects.scan import accepted_images, scan_project
+from curata.quality_tables import PROJECT_IMAGE_QUALITY, quality_table
 from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
 from resources import CurataSettings
@@ -37,6 +39,7 @@ GROUP = "historical_projects"
         "historical_pairs": table_out("historical_pairs", "validated"),
         "project_quarantine": table_out("project_quarantine", "quarantine"),
         "project_stats": table_out("project_stats", "report"),
+        "project_image_quality": table_out(PROJECT_IMAGE_QUALITY.name, "validated"),
     },
     check_specs=[
         AssetCheckSpec(
@@ -91,6 +94,8 @@ def historical_project_pairs(
         },
     )
     yield Output(mined.stats, output_name="project_stats", metadata={k: v for k, v in stats.items() if k != "project"})
+    quality = quality_table(PROJECT_IMAGE_QUALITY, accepted_images(files, mined.groups))
+    yield quality_output(quality, "project_image_quality")
 
     yield problems_check("historical_pairs", "pairs_are_sound", pair_problems(mined.pairs.to_pylist(), root))
     rec = reconcile(project_entries(project_dir, root), mined.file_outcomes)

@@ -17,9 +17,11 @@ from assets.checks import actionable_check, actionable_spec, problems_check, rec
 from assets.partitions import session_days
 from assets.pictures import quarantine_pictures
 from assets.policies import described, table_out
+from assets.quality import quality_output
 from curata.archive import refuse_if_archived
 from curata.erasure.keys import check_key
 from curata.erasure.tombstones import Tombstones
+from curata.quality_tables import SESSION_IMAGE_QUALITY
 from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
 from curata.sessions.batch import AcceptedLookup, PartitionResult, accepted_in, validate_partition
@@ -52,6 +54,7 @@ def raw_sessions(context: AssetExecutionContext, curata: CurataSettings) -> Outp
         "session_quarantine": table_out("session_quarantine", "quarantine"),
         "deferred_sessions": table_out("deferred_sessions", "validated"),
         "session_people": table_out(SESSION_PEOPLE.name, "validated"),
+        "session_image_quality": table_out(SESSION_IMAGE_QUALITY.name, "validated"),
     },
     check_specs=[
         AssetCheckSpec(
@@ -87,6 +90,7 @@ def validated_session_outcomes(
     )
     yield Output(result.deferred, output_name="deferred_sessions", metadata={"deferred": result.deferred.num_rows})
     yield Output(result.people, output_name="session_people", metadata={"folders": result.people.num_rows})
+    yield quality_output(result.quality, "session_image_quality")
     yield from session_partition_checks(raw_sessions, result.accepted, result.quarantined, result.deferred)
     for later in result.superseded_days:  # this day's outputs are stored now: the later day sees them
         revalidate_day(context, curata, later, day)

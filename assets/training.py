@@ -82,7 +82,7 @@ def pair_probe(
     image_embeddings: pa.Table,
 ) -> Iterator[Output]:
     """Can a ranker on the two CLIP vectors tell which image was preferred? Cross-validated by split group."""
-    ctx = export_context(curata, clip, exports, image_embeddings)
+    ctx = export_context(curata, clip, exports, image_embeddings, [])  # the probe sees every row; the export gates
     selections = spec_of("validated_selections").empty() if validated_selections is None else validated_selections
     findings = probe_preference_pairs(historical_pairs, selections, ctx, weights_of(curata, ctx.embedding_fingerprint))
     yield Output(findings.figures, output_name=PAIR_FIGURES.name, metadata=figure_metadata(findings))
@@ -108,7 +108,7 @@ def crop_probe(
     image_embeddings: pa.Table,
 ) -> Iterator[Output]:
     """Can a box regressor on the image's CLIP vector place the crop a person drew? Cross-validated by split group."""
-    ctx = export_context(curata, clip, exports, image_embeddings)
+    ctx = export_context(curata, clip, exports, image_embeddings, [])  # the probe sees every row; the export gates
     findings = probe_crop_boxes(validated_crops, ctx, weights_of(curata, ctx.embedding_fingerprint))
     yield Output(findings.figures, output_name=CROP_FIGURES.name, metadata=figure_metadata(findings))
     rows = findings.issues.to_pylist()

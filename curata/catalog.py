@@ -9,6 +9,7 @@ from curata.erasure.tables import ERASURE_TOMBSTONES, IMAGE_INDEX, PERSON_INDEX
 from curata.library.face_tables import FACE_CLUSTER_ASSIGNMENTS, FACE_CLUSTERS
 from curata.library.tables import LIBRARY_TABLES
 from curata.projects.tables import HISTORICAL_GROUPS, HISTORICAL_PAIRS, PROJECT_QUARANTINE, PROJECT_STATS
+from curata.quality_tables import QUALITY_TABLES
 from curata.sessions.tables import (
     DEFERRED_SESSIONS,
     RAW_SESSIONS,
@@ -45,6 +46,7 @@ SPECS: tuple[TableSpec, ...] = (
     FACE_CLUSTER_ASSIGNMENTS,
     FACE_CLUSTERS,
     *TRAINING_TABLES,
+    *QUALITY_TABLES,
 )
 TABLES: dict[str, TableSpec] = {spec.name: spec for spec in SPECS}
 

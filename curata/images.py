@@ -16,6 +16,7 @@ from pathlib import Path
 from PIL import Image
 
 from curata import rules
+from curata.quality import DEFAULT_THRESHOLDS, ImageQuality, QualityThresholds, measure, working_draft
 from curata.rules import Rule
 
 _HEADER_BYTES = 64 * 1024
@@ -38,6 +39,7 @@ class ImageLimits:
 
     max_pixels: int = 64_000_000
     max_bytes: int = 64 * 1024 * 1024
+    quality: QualityThresholds | None = DEFAULT_THRESHOLDS  # None: decode only, measure nothing
 
 
 DEFAULT_IMAGE_LIMITS = ImageLimits()
@@ -50,6 +52,7 @@ class ImageFacts:
     height: int
     format: str
     num_bytes: int
+    quality: ImageQuality | None = None  # measured from the decoded pixels unless the limits say not to
 
 
 class ImageRejected(Exception):
@@ -94,7 +97,8 @@ def inspect_image(data: bytes, limits: ImageLimits, *, name: str | None = None) 
 
     `name` (a file name) lets the extension be compared with the format the bytes really hold.
     Decoding uses JPEG draft mode (DCT scaling): every byte of the entropy-coded stream is still
-    read, so truncation is caught, at a fraction of the cost of a full-size decode.
+    read, so truncation is caught, at a fraction of the cost of a full-size decode. The quality is
+    measured on those decoded pixels, so it costs no second decode.
     """
     if len(data) > limits.max_bytes:
         raise ImageRejected(rules.FILE_TOO_LARGE, f"{len(data):,} bytes, limit {limits.max_bytes:,}")
@@ -117,11 +121,12 @@ def inspect_image(data: bytes, limits: ImageLimits, *, name: str | None = None) 
         _check_format(fmt, name)
         try:
             if fmt == "JPEG":
-                img.draft("RGB", (max(1, width // 8), max(1, height // 8)))
+                img.draft("RGB", _draft_size(width, height, limits))
             img.load()
         except Exception as exc:
             raise ImageRejected(rules.IMAGE_TRUNCATED, _pillow_detail(exc)) from exc
-    return ImageFacts(hashlib.sha256(data).hexdigest(), width, height, fmt, len(data))
+        quality = None if limits.quality is None else measure(img, width, height, limits.quality)
+    return ImageFacts(hashlib.sha256(data).hexdigest(), width, height, fmt, len(data), quality)
 
 
 def inspect_file(path: Path, limits: ImageLimits) -> ImageFacts:
@@ -157,6 +162,13 @@ class ImageInspector:
         if isinstance(known, ImageRejected):
             raise known
         return known
+
+
+def _draft_size(width: int, height: int, limits: ImageLimits) -> tuple[int, int]:
+    """1/8 scale, or just enough for the quality's working copy when the quality is measured."""
+    if limits.quality is not None:
+        return working_draft(width, height)
+    return max(1, width // 8), max(1, height // 8)
 
 
 def _check_dimensions(width: int, height: int, *, limits: ImageLimits) -> None:

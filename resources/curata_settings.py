@@ -12,6 +12,7 @@ from curata.layout import DataRoot, DataRootError
 from curata.library.records import LibraryLimits
 from curata.library.source import MAX_RECORD_BYTES
 from curata.privacy import PseudonymKey
+from curata.quality import DEFAULT_THRESHOLDS, QualityThresholds
 from curata.sessions.validate import Limits
 from curata.storage import Store
 from curata.warehouse import Warehouse
@@ -38,6 +39,15 @@ class CurataSettings(ConfigurableResource):
     anomaly_rate_low: float = 0.0  # per-project share of groups where a lower stage won; a warning outside
     anomaly_rate_high: float = 0.4
     max_library_record_bytes: int = MAX_RECORD_BYTES  # one line of images_metadata.jsonl
+    # Image quality flags (curata/quality.py QualityThresholds says what each means): where each starts.
+    too_dark_below: float = DEFAULT_THRESHOLDS.too_dark
+    too_bright_above: float = DEFAULT_THRESHOLDS.too_bright
+    low_contrast_below: float = DEFAULT_THRESHOLDS.low_contrast
+    blurry_below: float = DEFAULT_THRESHOLDS.blurry
+    low_information_below: float = DEFAULT_THRESHOLDS.low_information
+    grayscale_below: float = DEFAULT_THRESHOLDS.grayscale
+    odd_aspect_ratio_above: float = DEFAULT_THRESHOLDS.odd_aspect_ratio
+    too_small_below: int = DEFAULT_THRESHOLDS.too_small
 
     @property
     def layout(self) -> DataRoot:
@@ -79,7 +89,20 @@ class CurataSettings(ConfigurableResource):
 
     @property
     def image_limits(self) -> ImageLimits:
-        return ImageLimits(max_pixels=self.max_pixels, max_bytes=self.max_image_bytes)
+        return ImageLimits(max_pixels=self.max_pixels, max_bytes=self.max_image_bytes, quality=self.quality_thresholds)
+
+    @property
+    def quality_thresholds(self) -> QualityThresholds:
+        return QualityThresholds(
+            too_dark=self.too_dark_below,
+            too_bright=self.too_bright_above,
+            low_contrast=self.low_contrast_below,
+            blurry=self.blurry_below,
+            low_information=self.low_information_below,
+            grayscale=self.grayscale_below,
+            odd_aspect_ratio=self.odd_aspect_ratio_above,
+            too_small=self.too_small_below,
+        )
 
     @property
     def limits(self) -> Limits:

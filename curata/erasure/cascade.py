@@ -14,16 +14,24 @@ import pyarrow.compute as pc
 
 from curata.curation.logs import CROP_LOG, SELECTION_LOG, validate_log
 from curata.curation.paths import PathResolver
+from curata.curation.quality import curation_image_quality
 from curata.curation.tables import CURATION_QUARANTINE
 from curata.erasure.holdings import CURATION_HOLDINGS, PAIRS_HOLDING, Erased
 from curata.hashing import sha256_file
 from curata.images import ImageLimits
 from curata.layout import DataRoot
 from curata.projects.pairs import mine_project
-from curata.projects.scan import scan_project
+from curata.projects.scan import accepted_images, scan_project
+from curata.quality_tables import CURATION_IMAGE_QUALITY, PROJECT_IMAGE_QUALITY, quality_table
 from curata.warehouse import Warehouse
 
-PROJECT_TABLES = ("historical_groups", "historical_pairs", "project_quarantine", "project_stats")
+PROJECT_TABLES = (
+    "historical_groups",
+    "historical_pairs",
+    "project_quarantine",
+    "project_stats",
+    "project_image_quality",
+)
 
 
 @dataclass(frozen=True)
@@ -60,6 +68,8 @@ def erase_from_curation(inputs: Inputs, erased: Erased) -> dict:
     wh.write("validated_selections", logs[SELECTION_LOG].accepted)
     wh.write("validated_crops", logs[CROP_LOG].accepted)
     wh.write(CURATION_QUARANTINE.name, pa.concat_tables([r.quarantined for r in logs.values()]))
+    selections, crops = logs[SELECTION_LOG].accepted, logs[CROP_LOG].accepted
+    wh.write(CURATION_IMAGE_QUALITY.name, curation_image_quality(selections, crops, resolver))
     return {"rows": rows, "files_removed": removed}
 
 
@@ -80,7 +90,8 @@ def erase_from_projects(inputs: Inputs, erased: Erased) -> dict:
         removed = remove_copies(inputs.layout.root, set(doomed), erased.hashes)
         files = scan_project(project_dir, inputs.layout.root, inputs.limits, workers=inputs.workers)
         mined = mine_project(project, files, inputs.layout.root, workers=inputs.workers)
-        tables = (mined.groups, mined.pairs, mined.quarantined, mined.stats)
+        quality = quality_table(PROJECT_IMAGE_QUALITY, accepted_images(files, mined.groups))
+        tables = (mined.groups, mined.pairs, mined.quarantined, mined.stats, quality)
         for name, table in zip(PROJECT_TABLES, tables, strict=True):
             wh.write(name, table, project)
         out[project] = {"pairs": rows, "files_removed": removed}

@@ -12,6 +12,7 @@ import pyarrow.compute as pc
 
 from curata.erasure.tables import IMAGE_INDEX, PERSON_INDEX
 from curata.layout import DataRoot
+from curata.quality_tables import CURATION_IMAGE_QUALITY, PROJECT_IMAGE_QUALITY, SESSION_IMAGE_QUALITY
 from curata.sessions.tables import (
     DEFERRED_SESSIONS,
     RAW_SESSIONS,
@@ -81,6 +82,7 @@ SESSION_HOLDINGS = (
         pseudonyms=("user_pseudonym",),
         hashes=("original_sha256", "edited_sha256"),
     ),
+    Holding(SESSION_IMAGE_QUALITY.name, hashes=("sha256",), paths=("path",)),
 )
 IMAGE_EMBEDDINGS_HOLDING = Holding("image_embeddings", hashes=("sha256",))
 # Curation and project rows that point at a person's images (their bytes, or their session folders).
@@ -89,8 +91,10 @@ CURATION_HOLDINGS = (
         "validated_selections", hashes=("chosen_sha256", "rejected_sha256"), paths=("chosen_path", "rejected_paths")
     ),
     Holding("validated_crops", hashes=("chosen_sha256",), paths=("chosen_path", "image_paths")),
+    Holding(CURATION_IMAGE_QUALITY.name, hashes=("sha256",), paths=("path",)),
 )
 PAIRS_HOLDING = Holding("historical_pairs", hashes=("chosen_sha256", "rejected_sha256"))
+PROJECT_QUALITY_HOLDING = Holding(PROJECT_IMAGE_QUALITY.name, hashes=("sha256",))  # rewritten with the pairs
 INDEX_HOLDINGS = (
     Holding(PERSON_INDEX.name, folders=("session_folder",), pseudonyms=("user_pseudonym",)),
     Holding(IMAGE_INDEX.name, folders=("session_folder",), pseudonyms=("user_pseudonym",), hashes=("sha256",)),
@@ -101,6 +105,7 @@ TABLE_HOLDINGS = (
     IMAGE_EMBEDDINGS_HOLDING,
     *CURATION_HOLDINGS,
     PAIRS_HOLDING,
+    PROJECT_QUALITY_HOLDING,
     *INDEX_HOLDINGS,
 )
 

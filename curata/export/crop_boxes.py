@@ -83,6 +83,8 @@ def export_crop_boxes(
 
 
 def plan_crop_boxes(crops: pa.Table, ctx: ExportContext, findings: Findings | None = None) -> Plan:
+    gated = ctx.quality.apply(crops, ["chosen_sha256"])
+    crops = gated.kept
     idx = crops.column("chosen_idx")
     rows = flagged(
         pa.table(
@@ -112,9 +114,11 @@ def plan_crop_boxes(crops: pa.Table, ctx: ExportContext, findings: Findings | No
             "embedding_fingerprint": ctx.embedding_fingerprint,
             "sizes_recovered": recovered,
             **probe_facts(findings),
+            **gated.manifest,
         },
         notes=(
             f"{recovered} of {rows.num_rows} images had no usable size in the log; it was read from the file.",
+            gated.note,
             *probe_notes(findings, CROP_LABEL_ISSUES.name),
         ),
     )

@@ -82,6 +82,8 @@ def export_edit_triplets(
 
 
 def plan_edit_triplets(sessions: pa.Table, ctx: ExportContext, left_out: dict[str, str] | None = None) -> Plan:
+    gated = ctx.quality.apply(sessions, list(_HASHES.values()))
+    sessions = gated.kept
     grouping = EDIT_TRIPLETS.grouping
     order = pc.sort_indices(sessions, sort_keys=[("timestamp", "ascending"), ("session_id", "ascending")]).to_numpy()
     vectors = load_vectors(grouping.images(sessions), ctx.vectors_for)
@@ -98,9 +100,11 @@ def plan_edit_triplets(sessions: pa.Table, ctx: ExportContext, left_out: dict[st
             "embedding_fingerprint": ctx.embedding_fingerprint,
             "instructions_cleaned": cleaned,
             "left_out_days": left_out or {},
+            **gated.manifest,
         },
         notes=(
             f"Cleaning changed {cleaned} of {sessions.num_rows} instructions; `edit_prompt_raw` keeps each as typed.",
+            gated.note,
             *_left_out_notes(left_out or {}),
         ),
     )

@@ -1,4 +1,4 @@
-"""What every exporter is given: where to write, where the images are, their vectors, and the limits."""
+"""What every exporter is given: where to write, where the images are, their vectors, limits and quality gate."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from curata.export.neardup import VectorLookup
+from curata.export.quality_gate import QualityGate
 from curata.export.splits import SplitSettings
 from curata.images import ImageLimits
 from curata.storage import Store
@@ -26,6 +27,7 @@ class ExportContext:
     embedding_fingerprint: str  # the model every vector comes from
     image_limits: ImageLimits
     splits: SplitSettings = field(default_factory=SplitSettings)
+    quality: QualityGate = field(default_factory=QualityGate)  # which rows' images are too poor to export
     now: datetime | None = None  # the version's time; now when None
 
 

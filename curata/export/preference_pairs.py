@@ -144,6 +144,8 @@ def pair_table(historical_pairs: pa.Table, selections: pa.Table) -> pa.Table:
 def plan_preference_pairs(
     pairs: pa.Table, ctx: ExportContext, vectors: Vectors, spec: DatasetSpec, findings: Findings | None = None
 ) -> Plan:
+    gated = ctx.quality.apply(pairs, ["chosen_sha256", "rejected_sha256"])
+    pairs = gated.kept
     identical = pc.equal(pairs.column("chosen_sha256"), pairs.column("rejected_sha256"))
     known = pa.array(vectors.hashes, pa.string())
     with_vectors = pc.and_(
@@ -168,8 +170,8 @@ def plan_preference_pairs(
         materialize=lambda chunk: _exported_rows(chunk, spec, ctx.data_root, vectors, ctx.embedding_fingerprint),
         accepted_records=len(pc.unique(pairs.column("record_id"))),
         split=assignment.facts(ctx.splits, spec.grouping),
-        extra={**extra, **probe_facts(findings)},
-        notes=(*notes, *probe_notes(findings, PAIR_LABEL_ISSUES.name)),
+        extra={**extra, **probe_facts(findings), **gated.manifest},
+        notes=(*notes, gated.note, *probe_notes(findings, PAIR_LABEL_ISSUES.name)),
     )
 
 

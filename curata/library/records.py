@@ -33,6 +33,7 @@ from curata.library.source import (
 from curata.library.tables import ENCODING_DIM, LIBRARY_FACES, LIBRARY_IMAGES, LIBRARY_QUARANTINE
 from curata.library.validate import AcceptedImage, library_id, validate_record
 from curata.progress import Progress
+from curata.quality_tables import LIBRARY_IMAGE_QUALITY, quality_table
 from curata.quarantine import quarantine_row
 from curata.rules import Refused, Violation
 
@@ -52,6 +53,7 @@ class LibraryBatch:
     images: pa.Table  # LIBRARY_IMAGES rows
     faces: pa.Table  # LIBRARY_FACES rows
     quarantined: list[dict[str, str]]  # LIBRARY_QUARANTINE rows
+    quality: pa.Table  # LIBRARY_IMAGE_QUALITY rows
 
 
 @dataclass(frozen=True)
@@ -60,22 +62,25 @@ class LibraryRead:
     images: pa.Table
     faces: pa.Table
     quarantined: pa.Table
+    quality: pa.Table
     ignored: list[str] = field(default_factory=list)  # exports present but not read
 
 
 def read_library(root: DataRoot, limits: LibraryLimits, threads: int = 1) -> LibraryRead:
     """The whole export as three tables (for libraries that fit in memory; else use `iter_library_batches`)."""
-    images, faces, quarantined = [], [], []
+    images, faces, quarantined, quality = [], [], [], []
     for batch in iter_library_batches(root, limits, threads):
         images.append(batch.images)
         faces.append(batch.faces)
         quarantined += batch.quarantined
+        quality.append(batch.quality)
     path = metadata_file(root)
     return LibraryRead(
         source=None if path is None else f"library/{path.name}",
         images=pa.concat_tables([LIBRARY_IMAGES.empty(), *images]),
         faces=pa.concat_tables([LIBRARY_FACES.empty(), *faces]),
         quarantined=LIBRARY_QUARANTINE.from_rows(quarantined),
+        quality=pa.concat_tables([LIBRARY_IMAGE_QUALITY.empty(), *quality]),
         ignored=ignored_files(root),
     )
 
@@ -162,7 +167,10 @@ def _to_batch(raws: list[RawRecord], outcomes: list[AcceptedImage | Violation], 
         if isinstance(o, Violation)
     ]
     # Table.from_pylist: RecordBatch.from_pylist is ~50x slower with field metadata in the schema (pyarrow 26)
-    return LibraryBatch(LIBRARY_IMAGES.from_rows([a.row for a in accepted]), _faces_table(accepted), quarantined)
+    quality = quality_table(LIBRARY_IMAGE_QUALITY, ((a.row["path"], a.facts) for a in accepted))
+    return LibraryBatch(
+        LIBRARY_IMAGES.from_rows([a.row for a in accepted]), _faces_table(accepted), quarantined, quality
+    )
 
 
 def _faces_table(accepted: Iterable[AcceptedImage]) -> pa.Table:

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 import numpy as np
 
 from curata import rules
-from curata.images import ImageInspector, ImageRejected
+from curata.images import ImageFacts, ImageInspector, ImageRejected
 from curata.library.image_folder import ImageFolder
 from curata.library.source import json_type
 from curata.library.tables import ENCODING_DIM
@@ -33,6 +33,7 @@ class AcceptedImage:
     row: dict  # a library_images row
     encodings: np.ndarray  # (faces, 128) float32
     boxes: np.ndarray  # (faces, 4) int32: top, right, bottom, left
+    facts: ImageFacts  # the image's inspection (its quality among them)
 
 
 def library_id(value: dict) -> str | None:
@@ -78,7 +79,7 @@ def validate_record(
         "created_at": created_at,
         "face_count": len(boxes),
     }
-    return AcceptedImage(row, encodings, boxes)
+    return AcceptedImage(row, encodings, boxes, facts)
 
 
 def _text(value: dict, name: str, where: str) -> str:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
 from PIL import Image
 
-from curata.images import IMAGE_EXTENSIONS, ImageLimits, ImageRejected, inspect_file
+from curata.images import IMAGE_EXTENSIONS, ImageFacts, ImageLimits, ImageRejected, inspect_file
 from curata.links import link_outside_root
 from curata.progress import Progress
 from curata.projects.naming import StageName, parse_stage_name
@@ -27,7 +30,11 @@ class ProjectFile:
     is_image_name: bool
     error: str | None = None  # why the file is not a usable image
     rule: Rule | None = None  # the image rule it broke; None for a directory or a link (a stray)
-    size: tuple[int, int] | None = None  # width and height of an inspected image
+    facts: ImageFacts | None = None  # what the inspection of an image that passed it found
+
+    @property
+    def size(self) -> tuple[int, int] | None:
+        return None if self.facts is None else (self.facts.width, self.facts.height)
 
 
 def project_dirs(project_dir: Path) -> tuple[Path, Path]:
@@ -85,7 +92,14 @@ def _inspect_entry(item: tuple[os.DirEntry[str], str, str], data_root: Path, lim
         facts = inspect_file(Path(entry.path), limits)
     except ImageRejected as rejected:
         return ProjectFile(rel, entry.name, role, None, parsed, image_name, rejected.detail, rejected.rule)
-    return ProjectFile(rel, entry.name, role, facts.sha256, parsed, image_name, size=(facts.width, facts.height))
+    return ProjectFile(rel, entry.name, role, facts.sha256, parsed, image_name, facts=facts)
+
+
+def accepted_images(files: list[ProjectFile], groups: pa.Table) -> Iterator[tuple[str, ImageFacts]]:
+    """(path, facts) of every member and winner of a group that was not quarantined."""
+    kept = groups.filter(pc.not_equal(groups.column("outcome"), "quarantined"))
+    paths = {p for ps in kept.column("members").to_pylist() for p in ps} | set(kept.column("winner_path").to_pylist())
+    return ((f.path, f.facts) for f in files if f.facts is not None and f.path in paths)
 
 
 def pixel_digest(path: Path) -> tuple[tuple[int, int], str]:

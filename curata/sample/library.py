@@ -21,7 +21,7 @@ from curata.layout import DataRoot
 from curata.library.source import IMAGES_FOLDER, JSONL_NAME
 from curata.library.tags import normalise_tag
 from curata.sample.faces import draw_encodings, make_identities
-from curata.sample.scenes import jpeg_bytes
+from curata.sample.scenes import jpeg_bytes, texture
 
 
 @dataclass(frozen=True)
@@ -196,12 +196,14 @@ def _draw_face(draw: ImageDraw.ImageDraw, box: list[int], person: int) -> None:
 
 
 def _render(topic: str, size: tuple[int, int], boxes: list[list[int]], persons: list[int], seed: int) -> bytes:
-    """A background in the topic's colours with grain, and each face as its person's shape."""
+    """A background in the topic's colours with texture and grain (detail enough not to be flagged blurry),
+    and each face as its person's shape."""
     rng = np.random.default_rng(seed)
     w, h = size
     top_colour, low_colour = (np.array(c, dtype=np.float32) for c in TOPICS[topic].colours)
     y = np.linspace(0, 1, h, dtype=np.float32)[:, None, None]
     canvas = top_colour * (1 - y) + low_colour * y + rng.normal(0, 6, (h, w, 1)).astype(np.float32)
+    canvas = canvas + texture(rng, size, max(2, w // 40), 60.0)
     img = Image.fromarray(np.clip(np.broadcast_to(canvas, (h, w, 3)), 0, 255).astype(np.uint8))
     draw = ImageDraw.Draw(img)
     for box, person in zip(boxes, persons, strict=True):

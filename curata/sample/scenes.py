@@ -20,7 +20,8 @@ STYLES = {
 }
 
 
-def _texture(rng: np.random.Generator, size: tuple[int, int], scale: int, strength: float) -> np.ndarray:
+def texture(rng: np.random.Generator, size: tuple[int, int], scale: int, strength: float) -> np.ndarray:
+    """Smooth noise with features about `scale` px across, of +-`strength`/2 levels: detail like grass or bark."""
     w, h = size
     small = rng.normal(0.0, 1.0, (max(2, h // scale), max(2, w // scale))).astype(np.float32)
     img = Image.fromarray(((small - small.min()) / (np.ptp(small) + 1e-6) * 255).astype(np.uint8))
@@ -41,7 +42,7 @@ def render_house(seed: int, size: tuple[int, int] = (1024, 768), style: str = "o
     canvas[:] = sky_top * (1 - y) + sky_low * y
     grass = np.array(rng.uniform([50, 90, 30], [90, 140, 60]), dtype=np.float32)
     canvas[horizon:] = grass
-    canvas += _texture(rng, size, 24, 60.0) * (np.arange(h)[:, None, None] >= horizon)
+    canvas += texture(rng, size, 24, 60.0) * (np.arange(h)[:, None, None] >= horizon)
     img = Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8))
 
     draw = ImageDraw.Draw(img)
@@ -73,7 +74,7 @@ def render_house(seed: int, size: tuple[int, int] = (1024, 768), style: str = "o
 
     img = img.filter(ImageFilter.GaussianBlur(rng.uniform(0.6, 1.4)))
     arr = np.asarray(img, dtype=np.float32)
-    light = 1.0 + _texture(rng, size, 200, 0.25)
+    light = 1.0 + texture(rng, size, 200, 0.25)
     grain = rng.normal(0.0, 4.0, arr.shape[:2]).astype(np.float32)[..., None]
     return Image.fromarray(np.clip(arr * light + grain, 0, 255).astype(np.uint8))
 

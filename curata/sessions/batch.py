@@ -16,6 +16,7 @@ from curata.erasure.people import session_person
 from curata.erasure.tombstones import NO_TOMBSTONES, Tombstones
 from curata.privacy import PseudonymKey
 from curata.progress import Progress
+from curata.quality_tables import SESSION_IMAGE_QUALITY, quality_table
 from curata.quarantine import quarantine_row, quarantine_table
 from curata.rules import Violation
 from curata.sessions.tables import DEFERRED_SESSIONS, SESSION_PEOPLE, VALIDATED_SESSIONS
@@ -34,6 +35,7 @@ class PartitionResult:
     # Other days holding a session that one of this day's precedes: validated before this day was, they keep a
     # copy this day now quarantines; validating them again makes the outcome independent of the order of days.
     superseded_days: tuple[str, ...] = ()
+    quality: pa.Table = field(default_factory=SESSION_IMAGE_QUALITY.empty)  # of the accepted folders' images
 
 
 @dataclass(frozen=True)
@@ -116,7 +118,7 @@ def validate_partition(
     superseded = _quarantine_repeats(outcomes, accepted_elsewhere, sessions_dir, data_root)
     status = {o.folder: o.status for o in outcomes}
 
-    accepted = [o.accepted for o in outcomes if o.status == "accepted"]
+    accepted = [o for o in outcomes if o.status == "accepted"]
     quarantined = [
         quarantine_row(SESSION_RECORD, o.folder, partition, o.violations[0])
         for o in outcomes
@@ -128,11 +130,12 @@ def validate_partition(
         if o.status == "deferred"
     ]
     return PartitionResult(
-        accepted=VALIDATED_SESSIONS.from_rows(accepted),
+        accepted=VALIDATED_SESSIONS.from_rows([o.accepted for o in accepted]),
         quarantined=quarantine_table(quarantined),
         deferred=DEFERRED_SESSIONS.from_rows(deferred),
         people=SESSION_PEOPLE.from_rows([p | {"outcome": status[p["session_folder"]]} for p in people]),
         superseded_days=tuple(sorted(superseded - {partition})),
+        quality=quality_table(SESSION_IMAGE_QUALITY, (image for o in accepted for image in o.images)),
     )
 
 

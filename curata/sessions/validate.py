@@ -10,7 +10,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from curata import rules
-from curata.images import DEFAULT_IMAGE_LIMITS, ImageLimits, ImageRejected, inspect_file
+from curata.images import DEFAULT_IMAGE_LIMITS, ImageFacts, ImageLimits, ImageRejected, inspect_file
 from curata.links import link_outside_root, refuse_link_outside_root
 from curata.privacy import ANONYMOUS, PseudonymKey, is_email
 from curata.rules import Refused, Violation
@@ -47,6 +47,7 @@ class SessionOutcome:
     accepted: dict[str, Any] | None = None
     violations: list[Violation] = field(default_factory=list)
     deferred_reason: str | None = None
+    images: list[tuple[str, ImageFacts]] = field(default_factory=list)  # (path, facts) of an accepted folder
 
     @property
     def status(self) -> str:
@@ -82,7 +83,7 @@ def validate_session(
         outcome.deferred_reason = unsettled
         return outcome
     try:
-        outcome.accepted = _accept(folder, data_root, key, limits)
+        outcome.accepted, outcome.images = _accept(folder, data_root, key, limits)
     except Refused as refused:
         outcome.violations.append(refused.violation)
     except OSError as exc:  # one unreadable file must not cost the rest of the batch
@@ -123,7 +124,9 @@ def settle_reason(age_seconds: float, settle_seconds: float) -> str | None:
     return None
 
 
-def _accept(folder: Path, data_root: Path, key: PseudonymKey, limits: Limits) -> dict[str, Any]:
+def _accept(
+    folder: Path, data_root: Path, key: PseudonymKey, limits: Limits
+) -> tuple[dict[str, Any], list[tuple[str, ImageFacts]]]:
     folder_rel = _rel(folder, data_root)
     folder_ts = parse_folder_name(folder.name)
     if folder_ts is None:
@@ -157,17 +160,17 @@ def _accept(folder: Path, data_root: Path, key: PseudonymKey, limits: Limits) ->
         # The detail never repeats the value: it may be personal data.
         raise Refused(rules.EMAIL_INVALID, meta_rel, f"userEmail of {len(email)} characters is not an address")
 
-    images = {}
+    images: dict[str, tuple[str, ImageFacts]] = {}
     for role, name_field, size_field in (
         ("original", "originalFilename", "originalSize"),
         ("edited", "reimaginedFilename", "reimaginedSize"),
     ):
         path = _resolve_inside(folder, meta[name_field], data_root)
-        images[role] = _check_image(path, meta[size_field], data_root, limits)
-        images[role]["path"] = _rel(path, data_root)
+        images[role] = _rel(path, data_root), _check_image(path, meta[size_field], data_root, limits)
+    (original_path, original), (edited_path, edited) = images["original"], images["edited"]
 
     pseudonym = key.pseudonymize(email)
-    return {
+    row = {
         "session_id": folder.name,
         "session_folder": folder.name,
         "partition_date": folder_ts.date().isoformat(),
@@ -176,19 +179,20 @@ def _accept(folder: Path, data_root: Path, key: PseudonymKey, limits: Limits) ->
         "instruction_raw": meta["instruction"],
         "user_pseudonym": pseudonym,
         "pseudonym_key_id": key.key_id if pseudonym else None,
-        "original_path": images["original"]["path"],
-        "original_sha256": images["original"]["sha256"],
-        "original_width": images["original"]["width"],
-        "original_height": images["original"]["height"],
-        "original_bytes": images["original"]["bytes"],
-        "edited_path": images["edited"]["path"],
-        "edited_sha256": images["edited"]["sha256"],
-        "edited_width": images["edited"]["width"],
-        "edited_height": images["edited"]["height"],
-        "edited_bytes": images["edited"]["bytes"],
-        "pair_key": pair_key(images["original"]["sha256"], images["edited"]["sha256"]),
-        "content_key": content_key(images["original"]["sha256"], images["edited"]["sha256"], instruction),
+        "original_path": original_path,
+        "original_sha256": original.sha256,
+        "original_width": original.width,
+        "original_height": original.height,
+        "original_bytes": original.num_bytes,
+        "edited_path": edited_path,
+        "edited_sha256": edited.sha256,
+        "edited_width": edited.width,
+        "edited_height": edited.height,
+        "edited_bytes": edited.num_bytes,
+        "pair_key": pair_key(original.sha256, edited.sha256),
+        "content_key": content_key(original.sha256, edited.sha256, instruction),
     }
+    return row, list(images.values())
 
 
 def _load_metadata(meta_path: Path, meta_rel: str, limits: Limits) -> dict[str, Any]:
@@ -225,7 +229,7 @@ def _resolve_inside(folder: Path, name: str, data_root: Path) -> Path:
     return path
 
 
-def _check_image(path: Path, declared_bytes: int, data_root: Path, limits: Limits) -> dict[str, Any]:
+def _check_image(path: Path, declared_bytes: int, data_root: Path, limits: Limits) -> ImageFacts:
     rel = _rel(path, data_root)
     try:
         facts = inspect_file(path, limits.image)
@@ -233,4 +237,4 @@ def _check_image(path: Path, declared_bytes: int, data_root: Path, limits: Limit
         raise Refused(rejected.rule, rel, rejected.detail) from rejected
     if facts.num_bytes != declared_bytes:
         raise Refused(rules.SIZE_MISMATCH, rel, f"{facts.num_bytes:,} bytes on disk, metadata says {declared_bytes:,}")
-    return {"sha256": facts.sha256, "width": facts.width, "height": facts.height, "bytes": facts.num_bytes}
+    return facts

@@ -1,0 +1,55 @@
+"""The image-quality tables: one column set, one table per source, one row per accepted image."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pyarrow as pa
+
+from curata.images import ImageFacts
+from curata.quality import WORKING_SIDE
+from curata.tables import TableSpec, col
+
+_COLUMNS = (
+    col("path", pa.string(), "the image, relative to the data root"),
+    col("sha256", pa.string(), "its content hash: what exports match on"),
+    col("width", pa.int32(), "its width in pixels"),
+    col("height", pa.int32(), "its height in pixels"),
+    col("brightness", pa.float64(), "mean luma, 0-255"),
+    col("contrast", pa.float64(), "standard deviation of the luma"),
+    col("sharpness", pa.float64(), f"variance of the 3x3 Laplacian of the luma at {WORKING_SIDE} px (blur when low)"),
+    col("entropy", pa.float64(), "entropy of the luma histogram, bits (0 for one flat colour, 8 at most)"),
+    col("colourfulness", pa.float64(), "mean spread between a pixel's largest and smallest channel (0 for gray)"),
+    col("aspect_ratio", pa.float64(), "longer side over shorter side"),
+    col("short_side", pa.int32(), "the shorter side in pixels"),
+    col("quality_flags", pa.list_(pa.string()), "the thresholds it is past (the `curata` resource's); empty: none"),
+)
+
+
+def quality_spec(name: str, source: str, partitioned_by: str | None = None) -> TableSpec:
+    return TableSpec(
+        name,
+        f"Quality of every accepted image of {source}, measured while it was decoded for validation. "
+        "Flagged images stay here and in their source tables; exports leave them out by default.",
+        _COLUMNS,
+        partitioned_by,
+    )
+
+
+SESSION_IMAGE_QUALITY = quality_spec("session_image_quality", "the day's sessions (original and edited)", "day")
+CURATION_IMAGE_QUALITY = quality_spec("curation_image_quality", "the curation logs")
+PROJECT_IMAGE_QUALITY = quality_spec("project_image_quality", "the project (sandbox stages and winners)", "project")
+LIBRARY_IMAGE_QUALITY = quality_spec("library_image_quality", "the photo library")
+QUALITY_TABLES = (SESSION_IMAGE_QUALITY, CURATION_IMAGE_QUALITY, PROJECT_IMAGE_QUALITY, LIBRARY_IMAGE_QUALITY)
+
+
+def quality_table(spec: TableSpec, images: Iterable[tuple[str, ImageFacts]]) -> pa.Table:
+    """One row per distinct path, in path order; images inspected without measuring are left out."""
+    rows = {}
+    for path, facts in images:
+        if facts.quality is not None:
+            measured = dict(vars(facts.quality))  # not dataclasses.asdict: its deep copy costs more than measuring
+            flags = measured.pop("flags")
+            rows[path] = {"path": path, "sha256": facts.sha256, "width": facts.width, "height": facts.height}
+            rows[path] |= measured | {"quality_flags": list(flags)}
+    return spec.from_rows([rows[p] for p in sorted(rows)])
