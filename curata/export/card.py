@@ -107,8 +107,30 @@ def _splits(manifest: dict) -> str:
 def _loading(spec: DatasetSpec) -> str:
     return (
         "## How to load it\n\n```python\nfrom datasets import load_dataset\n\n"
-        'ds = load_dataset("path/to/this/folder")\n```\n\n' + spec.usage
+        f'ds = load_dataset("exports/{spec.name}")  # the latest version, always one version\n'
+        f'ds = load_dataset("exports/{spec.name}/<version>")  # this version, for a run to reproduce\n```\n\n'
+        + LATEST_PATH
+        + "\n\n"
+        + spec.usage
     )
+
+
+LATEST_PATH = (
+    "The dataset's folder loads its latest version only: its own `README.md` is this card with the data files "
+    "pointing into the latest `v*/` folder (and `LATEST` names that version), rewritten after each version is "
+    "published, so the versions in the folder are never mixed."
+)
+
+
+def root_card(card: str, version: str) -> str:
+    """A version's card for the dataset's folder: every config's data files inside `version/`, said on top."""
+    _, header, body = card.split("---\n", 2)
+    meta = yaml.safe_load(header)
+    for config in meta.get("configs", []):
+        for entry in config["data_files"]:
+            entry["path"] = f"{version}/{entry['path']}"
+    lead = f"> The latest version of this dataset, `{version}/`. {LATEST_PATH}\n\n"
+    return f"---\n{yaml.safe_dump(meta, sort_keys=False)}---\n\n{lead}{body.lstrip()}"
 
 
 def _summary(rule_id: str) -> str:
