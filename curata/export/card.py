@@ -100,7 +100,36 @@ def _splits(manifest: dict) -> str:
         "pair crosses splits.\n\n"
         f"{split['groups']} groups; {split['near_duplicate_groups']} groups of near-duplicate images "
         f"({split['near_duplicate_pairs']} pairs); {split['images_without_vectors']} images had no vector and "
-        "were grouped by their hash only.\n\n| split | rows |\n|---|---|\n" + rows
+        "were grouped by their hash only.\n\n| split | rows |\n|---|---|\n" + rows + _strata(split, manifest["rows"])
+    )
+
+
+def _strata(split: dict, rows: dict[str, int]) -> str:
+    """Each split's rows and share per stratum (source), and a warning for each split a source is missing from."""
+    if "rows_by_stratum" not in split:
+        return ""
+    by, share, groups = split["rows_by_stratum"], split["share_by_stratum"], split["groups_by_stratum"]
+    strata = list(groups)
+    column = split["stratum_column"]
+    table = "\n".join(
+        f"| {s} | {rows[s]} | " + " | ".join(f"{by[s][t]} ({share[s][t]:.0%})" for t in strata) + " |" for s in SPLITS
+    )
+    missing = [
+        f"- **Warning:** `{s}` has no `{t}` rows, so it does not measure that {column}: `{t}` has {groups[t]} "
+        f"groups, fewer than the {split['stratify_from_groups']} needed to split it on its own."
+        if t not in split["stratified"]
+        else f"- **Warning:** `{s}` has no `{t}` rows."
+        for s in SPLITS
+        for t in strata
+        if split["fractions"][s] > 0 and not by[s][t] and sum(by[x][t] for x in SPLITS)
+    ]
+    stratified = ", ".join(f"`{t}`" for t in split["stratified"]) or "none"
+    return (
+        f"\n\nBy `{column}` (the share is of that {column}'s rows). A {column} with at least "
+        f"{split['stratify_from_groups']} groups is split on its own: its groups, ordered by the same hash, are "
+        f"dealt to the splits by the fractions, at least one each. Split on its own: {stratified}.\n\n"
+        f"| split | rows | " + " | ".join(f"{t} ({groups[t]} groups)" for t in strata) + " |\n"
+        "|---|---|" + "---|" * len(strata) + "\n" + table + ("\n\n" + "\n".join(missing) if missing else "")
     )
 
 

@@ -170,7 +170,7 @@ def plan_preference_pairs(
     rows = flagged(pairs.append_column("chosen_first", _chosen_first(pairs)), findings)
     by_record = pc.sort_indices(rows, sort_keys=[(c, "ascending") for c in _ORDER]).to_numpy()
     order = by_record[exported.to_numpy(zero_copy_only=False)[by_record]]
-    assignment = assign_splits(rows, PLAN_GROUPING, vectors, ctx.splits, keep=order)
+    assignment = assign_splits(rows, PLAN_GROUPING, vectors, ctx.splits, keep=order, stratum="source")
     extra, notes = _facts(
         rows.select(["caption_source", "chosen_first"]).filter(exported), left_out, ctx.embedding_fingerprint
     )
