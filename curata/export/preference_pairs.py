@@ -124,7 +124,7 @@ def preference_spec(dim: int) -> DatasetSpec:
             "  --pretrained_model_name_or_path stable-diffusion-v1-5/stable-diffusion-v1-5 \\\n"
             "  --dataset_name path/to/this/folder --dataset_split_name train\n```\n\n"
             "Rows without a caption train with an empty prompt (unconditional preference): to train a prompted "
-            "preference only, keep the rows with a caption (`ds.filter(lambda r: r[\"has_caption\"])`); the "
+            'preference only, keep the rows with a caption (`ds.filter(lambda r: r["has_caption"])`); the '
             "captions by source below say how many that leaves."
         ),
     )

@@ -6,6 +6,7 @@ source `curata.captions` must report for it; `None` writes a plain image.
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from xml.sax.saxutils import escape
@@ -53,26 +54,34 @@ def xmp_packet(prompt: str) -> str:
     )
 
 
-def save_with_prompt(img: Image.Image, path: Path, prompt: str | None, fmt: str | None) -> str | None:
-    """Saves `img` at `path` (PNG, or JPEG for JPEG_FORMATS) with `prompt` in `fmt`; the expected source."""
-    if prompt is None or fmt is None:
-        img.save(path)
-        return None
-    if fmt in JPEG_FORMATS:
-        rgb = img.convert("RGB")
-        if fmt == "exif":
+def encoded(img: Image.Image, prompt: str | None, fmt: str | None, image_format: str) -> bytes:
+    """The image as `image_format` ("PNG" or "JPEG") bytes, with `prompt` inside when `fmt` is an embedded one."""
+    buf = io.BytesIO()
+    if image_format == "JPEG":
+        options: dict[str, object] = {"quality": 90}
+        if prompt is not None and fmt == "exif":
             exif = Image.Exif()
             exif.get_ifd(0x8769)[0x9286] = b"UNICODE\x00" + a1111_parameters(prompt).encode("utf-16-be")
-            rgb.save(path, "JPEG", quality=90, exif=exif)
-        else:
-            rgb.save(path, "JPEG", quality=90, xmp=xmp_packet(prompt).encode())
-        return PROMPT_FORMATS[fmt]
+            options["exif"] = exif
+        elif prompt is not None and fmt == "xmp":
+            options["xmp"] = xmp_packet(prompt).encode()
+        img.convert("RGB").save(buf, "JPEG", **options)
+        return buf.getvalue()
     info = PngImagePlugin.PngInfo()
-    if fmt == "a1111":
+    if prompt is not None and fmt == "a1111":
         info.add_text("parameters", a1111_parameters(prompt))
-    elif fmt == "comfyui":
+    elif prompt is not None and fmt == "comfyui":
         info.add_text("prompt", comfyui_graph(prompt))
-    img.save(path, "PNG", pnginfo=info)
+    img.save(buf, "PNG", pnginfo=info, compress_level=1)
+    return buf.getvalue()
+
+
+def save_with_prompt(img: Image.Image, path: Path, prompt: str | None, fmt: str | None) -> str | None:
+    """Saves `img` at `path` (its suffix must be `suffix_for(fmt)`) with `prompt` in `fmt`, a sidecar for
+    `txt` and `json`; the caption source expected back, None for a plain image."""
+    path.write_bytes(encoded(img, prompt, fmt, "JPEG" if path.suffix.lower() in (".jpg", ".jpeg") else "PNG"))
+    if prompt is None or fmt is None:
+        return None
     if fmt == "txt":
         path.with_suffix(".txt").write_text(prompt + "\n")
     elif fmt == "json":
