@@ -190,9 +190,9 @@ def render_bundle_card(summary: str, manifest: dict) -> str:
         f"# {manifest['dataset']}\n\nVersion `{manifest['version']}`, exported by Curata {manifest['code_version']}."
         f"\n\n{summary}",
         "## Tables\n\nEach table is a `datasets` config of its own, with one split (`train`):\n\n"
-        '```python\nfrom datasets import load_dataset\n\nds = load_dataset("path/to/this/folder", "'
-        f'{tables[0] if tables else "<table>"}")\n```\n\n| config | rows |\n|---|---|\n'
-        + "\n".join(f"| `{t}` | {manifest['rows'][t]} |" for t in tables),
+        f'```python\nfrom datasets import load_dataset\n\nds = load_dataset("exports/{manifest["dataset"]}", "'
+        f'{tables[0] if tables else "<table>"}")  # the latest version\n```\n\n{LATEST_PATH}\n\n'
+        "| config | rows |\n|---|---|\n" + "\n".join(f"| `{t}` | {manifest['rows'][t]} |" for t in tables),
         "## Documents\n\n" + ("\n".join(f"- `{d}`" for d in documents) or "None."),
         f"## Pictures\n\n{len(pictures)} files under `pictures/`.",
         "## Where the data came from\n\n" + ("\n".join(sources) or "No source partitions."),

@@ -122,7 +122,7 @@ def preference_spec(dim: int) -> DatasetSpec:
             "default split is `validation`, so name the split):\n\n```bash\naccelerate launch "
             "examples/research_projects/diffusion_dpo/train_diffusion_dpo.py \\\n"
             "  --pretrained_model_name_or_path stable-diffusion-v1-5/stable-diffusion-v1-5 \\\n"
-            "  --dataset_name path/to/this/folder --dataset_split_name train\n```\n\n"
+            "  --dataset_name exports/preference_pairs --dataset_split_name train\n```\n\n"
             "Rows without a caption train with an empty prompt (unconditional preference): to train a prompted "
             'preference only, keep the rows with a caption (`ds.filter(lambda r: r["has_caption"])`); the '
             "captions by source below say how many that leaves."
