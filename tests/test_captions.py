@@ -10,7 +10,7 @@ import pytest
 from PIL import Image, PngImagePlugin
 
 from curata.captions import Caption, caption_of
-from curata.sample.prompts import PROMPT_FORMATS, save_with_prompt, suffix_for
+from curata.sample.prompts import PROMPT_FORMATS, save_with_prompt, suffix_for, xmp_packet
 
 PROMPT = "a red  brick house\nat dusk"
 CLEANED = "a red brick house at dusk"
@@ -103,3 +103,23 @@ def test_an_xmp_entity_bomb_is_no_caption(tmp_path: Path) -> None:
     path = tmp_path / "bomb.jpg"
     _image().save(path, "JPEG", xmp=bomb.encode())
     assert caption_of(path, tmp_path) is None
+
+
+def test_xmp_in_a_png_and_the_plain_text_keys(tmp_path: Path) -> None:
+    path = tmp_path / "x.png"
+    info = PngImagePlugin.PngInfo()
+    info.add_itxt("XML:com.adobe.xmp", xmp_packet("a quiet street"))
+    _image().save(path, pnginfo=info)
+    assert caption_of(path, tmp_path) == Caption("a quiet street", "xmp:dc:description")
+    info = PngImagePlugin.PngInfo()
+    info.add_text("Description", "a tall hedge")
+    _image().save(path, pnginfo=info)
+    assert caption_of(path, tmp_path) == Caption("a tall hedge", "png:Description")
+
+
+def test_exif_image_description(tmp_path: Path) -> None:
+    path = tmp_path / "d.jpg"
+    exif = Image.Exif()
+    exif[0x010E] = "a stone bridge"
+    _image().save(path, "JPEG", exif=exif)
+    assert caption_of(path, tmp_path) == Caption("a stone bridge", "exif:ImageDescription")

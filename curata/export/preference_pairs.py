@@ -125,7 +125,7 @@ def preference_spec(dim: int) -> DatasetSpec:
             "  --dataset_name exports/preference_pairs --dataset_split_name train\n```\n\n"
             "Rows without a caption train with an empty prompt (unconditional preference): to train a prompted "
             'preference only, keep the rows with a caption (`ds.filter(lambda r: r["has_caption"])`); the '
-            "captions by source below say how many that leaves."
+            "notes above count the captions by source."
         ),
     )
 
