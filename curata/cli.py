@@ -176,20 +176,20 @@ def demo(args: argparse.Namespace) -> int:
     status = run(args, clip_architecture=args.clip_architecture)
     if status != 0:
         return status
-    from curata.sample.compare import all_mismatches, library_quality_report
+    from curata.sample.compare import all_mismatches, caption_mismatches, library_quality_report
     from curata.warehouse import Warehouse
 
     runner = runner_module()
     warehouse = Warehouse(runner.output_store(runner.build_definitions_for(root)))
     print(json.dumps({"library quality on the planted truth": library_quality_report(DataRoot(root), warehouse)}))
-    problems = all_mismatches(DataRoot(root), warehouse)
+    problems = all_mismatches(DataRoot(root), warehouse) + caption_mismatches(DataRoot(root), warehouse.store)
     if problems:
         print(f"\nground truth MISMATCH on {len(problems)} records:")
         print("\n".join(f"  {p}" for p in problems[:30]))
         return 1
     print(
         "ground truth: every session folder, log line, project file and group, curation log row and library "
-        "record has the expected outcome and rule"
+        "record has the expected outcome and rule, and every preference pair the caption its images carry"
     )
     return 0
 

@@ -130,8 +130,31 @@ def test_caption_only_where_the_source_has_one(bank, store, sources):
     assert len(captioned) == 2 * prompts.count("a red door") == 8
     assert all(r["caption"] == "a red door" and r["source"] == "selection" for r in captioned)
     assert all(r["caption"] == "" for r in rows if not r["has_caption"])
-    assert result.manifest["captions"] == {"with_caption": 8, "without_caption": len(rows) - 8}
-    assert "8 rows have a caption from their source" in store.read_text(f"{result.key}/README.md")
+    assert all(r["caption_source"] == "source:prompt" for r in captioned)
+    assert all(r["caption_source"] == "" for r in rows if not r["has_caption"])
+    assert result.manifest["captions"] == {
+        "with_caption": 8,
+        "without_caption": len(rows) - 8,
+        "by_source": {"source:prompt": 8},
+    }
+    assert "8 rows have a caption" in store.read_text(f"{result.key}/README.md")
+
+
+def test_captions_recovered_from_the_image_files_with_their_source(bank, store, sources):
+    historical, selections = sources
+    chosen = selections.to_pylist()[0]
+    (bank.root / chosen["chosen_path"]).with_suffix(".txt").write_text("a blue door\n")
+    rejected = historical.to_pylist()[0]  # its chosen image has none: the rejected one's caption is used
+    (bank.root / rejected["rejected_path"]).with_suffix(".json").write_text('{"prompt": "a green roof"}')
+    result = export_preference_pairs(historical, selections, context(store, bank), PROVENANCE)
+    rows = [r for split in exported(store, result).values() for r in split]
+    found = sorted((r["record_id"], r["caption"], r["caption_source"]) for r in rows if r["has_caption"])
+    assert found == sorted(
+        [(chosen["record_id"], "a blue door", "sidecar:txt")] * len(chosen["rejected_sha256"])
+        + [(f"{rejected['project']}/{rejected['group_key']}", "a green roof", "sidecar:json")]
+    )
+    assert result.manifest["captions"]["by_source"] == {"sidecar:json": 1, "sidecar:txt": 2}
+    assert "By source: `sidecar:json` 1, `sidecar:txt` 2." in store.read_text(f"{result.key}/README.md")
 
 
 def test_provenance_of_both_sources(bank, store, sources):

@@ -170,3 +170,61 @@ def _near(seed: str, cosine: float) -> dict:
 def _read(store: Store, key: str) -> pa.Table:
     with store.open(key) as handle:
         return pq.read_table(handle)
+
+
+def _two_sources(selection_groups: int, historical_groups: int) -> pa.Table:
+    """Two rows per selection session and three per project; one image shared by both sources (one group)."""
+    rows = [("selection", f"s{g}", None, f"sel-{g}-{k}") for g in range(selection_groups) for k in range(2)]
+    rows += [("historical", None, f"p{g}", f"his-{g}-{k}") for g in range(historical_groups) for k in range(3)]
+    rows[-1] = (*rows[-1][:3], rows[0][3])  # the last project row shows the first selection row's image
+    source, session, project, sha = zip(*rows, strict=True)
+    return pa.table({"source": source, "session_id": session, "project": project, "sha": sha})
+
+
+STRATA_GROUPING = Grouping(key_columns=("session_id", "project"), image_columns=("sha",))
+
+
+def _sources_per_split(table: pa.Table, codes: np.ndarray) -> dict[str, set[str]]:
+    return {s: set(table.filter(pa.array(codes == i)).column("source").to_pylist()) for i, s in enumerate(SPLITS)}
+
+
+def test_each_source_with_enough_groups_is_split_on_its_own():
+    table = _two_sources(12, 11)  # 22 groups: the last project joins the first session
+    no_vectors = load_vectors(table.column("sha").to_pylist(), lambda hs: {})
+    lopsided = [
+        seed
+        for seed in (f"seed-{i}" for i in range(30))
+        if any(
+            len(v) < 2
+            for v in _sources_per_split(
+                table, assign_splits(table, STRATA_GROUPING, no_vectors, SplitSettings(seed=seed)).codes
+            ).values()
+        )
+    ]
+    assert lopsided, "no seed leaves a split without a source: the test would prove nothing"
+    settings = SplitSettings(seed=lopsided[0])
+    plain = assign_splits(table, STRATA_GROUPING, no_vectors, settings)
+    result = assign_splits(table, STRATA_GROUPING, no_vectors, settings, stratum="source")
+    assert all(v == {"selection", "historical"} for v in _sources_per_split(table, result.codes).values())
+    assert result.group_of_row.tolist() == plain.group_of_row.tolist()  # the same groups, whole
+    names = pa.array([SPLITS[c] for c in result.codes])
+    assert split_leaks(table.append_column("split", names), STRATA_GROUPING, lambda hs: {}, 0.95).leaks == []
+    facts = result.facts(settings, STRATA_GROUPING)
+    assert facts["groups_by_stratum"] == {"historical": 11, "selection": 11}  # the shared group: first by name
+    assert facts["stratified"] == ["historical", "selection"] and facts["stratify_from_groups"] == 10
+    assert facts["rows_by_stratum"]["validation"]["historical"] == 3  # one project (of three rows) of eleven
+    assert sum(facts["share_by_stratum"][s]["selection"] for s in SPLITS) == pytest.approx(1.0, abs=1e-3)
+    assert sum(sum(by.values()) for by in facts["rows_by_stratum"].values()) == table.num_rows
+
+
+def test_a_source_with_too_few_groups_is_split_by_the_hash_and_the_card_warns(bank, store):
+    historical = historical_table(bank, "mojo", 3)  # one project: one group, in one split only
+    result = export_preference_pairs(historical, selections_table(bank, 12), context(store, bank), PROVENANCE)
+    split = result.manifest["split"]
+    assert split["stratified"] == [] and split["groups_by_stratum"]["historical"] == 1
+    (home,) = [s for s in SPLITS if split["rows_by_stratum"][s]["historical"]]
+    card = store.read_text(f"{result.key}/README.md")
+    assert "| split | rows | historical (1 groups) | selection (" in card
+    for s in SPLITS:
+        warned = f"**Warning:** `{s}` has no `historical` rows" in card
+        assert warned == (s != home), s

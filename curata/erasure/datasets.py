@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 from curata.erasure.holdings import DATASET_HOLDINGS, Erased, Holding
 from curata.erasure.store_keys import withdrawn_key
 from curata.export.rewrite import rewrite_version, row_files
-from curata.export.versioned import dataset_key, version_names
+from curata.export.versioned import dataset_key, point_at_latest, version_names
 from curata.layout import EXPORTS
 from curata.storage import Store
 
@@ -51,6 +51,7 @@ def take_down(store: Store, key: str, rows: Callable[[pa.Table], pa.Table], reas
     dataset, version = key.rsplit("/", 2)[-2:]
     record_key = withdrawn_key(dataset, version)
     if not store.exists(f"{key}/manifest.json") and store.exists(record_key):
+        point_at_latest(store, dataset)
         return json.loads(store.read_text(record_key))  # done by a run stopped before it could say so
     result = rewrite_version(store, key, rows, reason)
     record = {
@@ -64,6 +65,7 @@ def take_down(store: Store, key: str, rows: Callable[[pa.Table], pa.Table], reas
     }
     store.write_text(record_key, json.dumps(record, indent=1))
     store.delete_prefix(key)
+    point_at_latest(store, dataset)  # the dataset's folder loads the rewrite, or what is left
     return record
 
 

@@ -100,15 +100,66 @@ def _splits(manifest: dict) -> str:
         "pair crosses splits.\n\n"
         f"{split['groups']} groups; {split['near_duplicate_groups']} groups of near-duplicate images "
         f"({split['near_duplicate_pairs']} pairs); {split['images_without_vectors']} images had no vector and "
-        "were grouped by their hash only.\n\n| split | rows |\n|---|---|\n" + rows
+        "were grouped by their hash only.\n\n| split | rows |\n|---|---|\n" + rows + _strata(split, manifest["rows"])
+    )
+
+
+def _strata(split: dict, rows: dict[str, int]) -> str:
+    """Each split's rows and share per stratum (source), and a warning for each split a source is missing from."""
+    if "rows_by_stratum" not in split:
+        return ""
+    by, share, groups = split["rows_by_stratum"], split["share_by_stratum"], split["groups_by_stratum"]
+    strata = list(groups)
+    column = split["stratum_column"]
+    table = "\n".join(
+        f"| {s} | {rows[s]} | " + " | ".join(f"{by[s][t]} ({share[s][t]:.0%})" for t in strata) + " |" for s in SPLITS
+    )
+    missing = [
+        f"- **Warning:** `{s}` has no `{t}` rows, so it does not measure that {column}: `{t}` has {groups[t]} "
+        f"groups, fewer than the {split['stratify_from_groups']} needed to split it on its own."
+        if t not in split["stratified"]
+        else f"- **Warning:** `{s}` has no `{t}` rows."
+        for s in SPLITS
+        for t in strata
+        if split["fractions"][s] > 0 and not by[s][t] and sum(by[x][t] for x in SPLITS)
+    ]
+    stratified = ", ".join(f"`{t}`" for t in split["stratified"]) or "none"
+    return (
+        f"\n\nBy `{column}` (the share is of that {column}'s rows). A {column} with at least "
+        f"{split['stratify_from_groups']} groups is split on its own: its groups, ordered by the same hash, are "
+        f"dealt to the splits by the fractions, at least one each. Split on its own: {stratified}.\n\n"
+        f"| split | rows | " + " | ".join(f"{t} ({groups[t]} groups)" for t in strata) + " |\n"
+        "|---|---|" + "---|" * len(strata) + "\n" + table + ("\n\n" + "\n".join(missing) if missing else "")
     )
 
 
 def _loading(spec: DatasetSpec) -> str:
     return (
         "## How to load it\n\n```python\nfrom datasets import load_dataset\n\n"
-        'ds = load_dataset("path/to/this/folder")\n```\n\n' + spec.usage
+        f'ds = load_dataset("exports/{spec.name}")  # the latest version, always one version\n'
+        f'ds = load_dataset("exports/{spec.name}/<version>")  # this version, for a run to reproduce\n```\n\n'
+        + LATEST_PATH
+        + "\n\n"
+        + spec.usage
     )
+
+
+LATEST_PATH = (
+    "The dataset's folder loads its latest version only: its own `README.md` is this card with the data files "
+    "pointing into the latest `v*/` folder (and `LATEST` names that version), rewritten after each version is "
+    "published, so the versions in the folder are never mixed."
+)
+
+
+def root_card(card: str, version: str) -> str:
+    """A version's card for the dataset's folder: every config's data files inside `version/`, said on top."""
+    _, header, body = card.split("---\n", 2)
+    meta = yaml.safe_load(header)
+    for config in meta.get("configs", []):
+        for entry in config["data_files"]:
+            entry["path"] = f"{version}/{entry['path']}"
+    lead = f"> The latest version of this dataset, `{version}/`. {LATEST_PATH}\n\n"
+    return f"---\n{yaml.safe_dump(meta, sort_keys=False)}---\n\n{lead}{body.lstrip()}"
 
 
 def _summary(rule_id: str) -> str:
@@ -139,9 +190,9 @@ def render_bundle_card(summary: str, manifest: dict) -> str:
         f"# {manifest['dataset']}\n\nVersion `{manifest['version']}`, exported by Curata {manifest['code_version']}."
         f"\n\n{summary}",
         "## Tables\n\nEach table is a `datasets` config of its own, with one split (`train`):\n\n"
-        '```python\nfrom datasets import load_dataset\n\nds = load_dataset("path/to/this/folder", "'
-        f'{tables[0] if tables else "<table>"}")\n```\n\n| config | rows |\n|---|---|\n'
-        + "\n".join(f"| `{t}` | {manifest['rows'][t]} |" for t in tables),
+        f'```python\nfrom datasets import load_dataset\n\nds = load_dataset("exports/{manifest["dataset"]}", "'
+        f'{tables[0] if tables else "<table>"}")  # the latest version\n```\n\n{LATEST_PATH}\n\n'
+        "| config | rows |\n|---|---|\n" + "\n".join(f"| `{t}` | {manifest['rows'][t]} |" for t in tables),
         "## Documents\n\n" + ("\n".join(f"- `{d}`" for d in documents) or "None."),
         f"## Pictures\n\n{len(pictures)} files under `pictures/`.",
         "## Where the data came from\n\n" + ("\n".join(sources) or "No source partitions."),

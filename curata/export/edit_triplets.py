@@ -58,7 +58,7 @@ EDIT_TRIPLETS = DatasetSpec(
         "Train with diffusers' InstructPix2Pix example, which reads these column names by default:\n\n"
         "```bash\naccelerate launch examples/instruct_pix2pix/train_instruct_pix2pix.py \\\n"
         "  --pretrained_model_name_or_path stable-diffusion-v1-5/stable-diffusion-v1-5 \\\n"
-        "  --dataset_name path/to/this/folder --resolution 256 --random_flip\n```"
+        "  --dataset_name exports/edit_triplets --resolution 256 --random_flip\n```"
     ),
 )
 

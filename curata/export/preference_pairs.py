@@ -2,19 +2,23 @@
 
 One row per (chosen, rejected) pair, from finished projects and from selection logs: `jpg_0`, `jpg_1`
 (raw image bytes, opened there with `Image.open(io.BytesIO(...))`), `label_0`, `label_1` (1.0 for the
-preferred image, never a tie) and `caption`, plus provenance and both images' CLIP vectors.
+preferred image, never a tie) and `caption`, plus provenance and both images' CLIP vectors. The caption is the
+source's own text where it has a column for it, else the prompt recovered from the chosen (then the rejected)
+image file or its sidecar (`curata.captions`), with where it came from in `caption_source`.
 Which image is `jpg_0` depends only on the two images and the seed, never on which one won.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from curata.captions import caption_of
 from curata.export.inputs import ExportContext, read_verified
 from curata.export.neardup import Vectors, load_vectors
 from curata.export.splits import Grouping, assign_splits
@@ -51,6 +55,7 @@ PAIRS = pa.schema(
         ("rejected_stage", pa.int32()),
         ("anomaly", pa.bool_()),
         ("caption", pa.string()),
+        ("caption_source", pa.string()),
     ]
 )
 
@@ -66,8 +71,14 @@ def preference_spec(dim: int) -> DatasetSpec:
             col("jpg_1", pa.binary(), "the second image's file bytes"),
             col("label_0", pa.float64(), "1.0 if jpg_0 was preferred, else 0.0"),
             col("label_1", pa.float64(), "1.0 if jpg_1 was preferred, else 0.0"),
-            col("caption", pa.string(), "the prompt or instruction where the source has one; empty otherwise"),
-            col("has_caption", pa.bool_(), "whether caption comes from the source (never invented)"),
+            col("caption", pa.string(), "the prompt the images were made from where it was found; empty otherwise"),
+            col("has_caption", pa.bool_(), "whether a caption was found (never invented)"),
+            col(
+                "caption_source",
+                pa.string(),
+                "where: `png:parameters`, `png:comfyui`, `exif:UserComment`, `xmp:dc:description`, `sidecar:txt`, "
+                "`sidecar:json`, `source:<column>`, ...; empty without a caption",
+            ),
             col("best_image_uid", pa.string(), "sha256 of the preferred image"),
             col("image_0_uid", pa.string(), "sha256 of jpg_0"),
             col("image_1_uid", pa.string(), "sha256 of jpg_1"),
@@ -111,9 +122,10 @@ def preference_spec(dim: int) -> DatasetSpec:
             "default split is `validation`, so name the split):\n\n```bash\naccelerate launch "
             "examples/research_projects/diffusion_dpo/train_diffusion_dpo.py \\\n"
             "  --pretrained_model_name_or_path stable-diffusion-v1-5/stable-diffusion-v1-5 \\\n"
-            "  --dataset_name path/to/this/folder --dataset_split_name train\n```\n\n"
-            "Rows without a caption train with an empty prompt (unconditional preference); filter on `has_caption` "
-            "to keep only prompted pairs."
+            "  --dataset_name exports/preference_pairs --dataset_split_name train\n```\n\n"
+            "Rows without a caption train with an empty prompt (unconditional preference): to train a prompted "
+            'preference only, keep the rows with a caption (`ds.filter(lambda r: r["has_caption"])`); the '
+            "notes above count the captions by source."
         ),
     )
 
@@ -145,7 +157,7 @@ def plan_preference_pairs(
     pairs: pa.Table, ctx: ExportContext, vectors: Vectors, spec: DatasetSpec, findings: Findings | None = None
 ) -> Plan:
     gated = ctx.quality.apply(pairs, ["chosen_sha256", "rejected_sha256"])
-    pairs = gated.kept
+    pairs = with_file_captions(gated.kept, ctx.data_root)  # only the kept pairs' files are read for captions
     identical = pc.equal(pairs.column("chosen_sha256"), pairs.column("rejected_sha256"))
     known = pa.array(vectors.hashes, pa.string())
     with_vectors = pc.and_(
@@ -159,9 +171,9 @@ def plan_preference_pairs(
     rows = flagged(pairs.append_column("chosen_first", _chosen_first(pairs)), findings)
     by_record = pc.sort_indices(rows, sort_keys=[(c, "ascending") for c in _ORDER]).to_numpy()
     order = by_record[exported.to_numpy(zero_copy_only=False)[by_record]]
-    assignment = assign_splits(rows, PLAN_GROUPING, vectors, ctx.splits, keep=order)
+    assignment = assign_splits(rows, PLAN_GROUPING, vectors, ctx.splits, keep=order, stratum="source")
     extra, notes = _facts(
-        rows.select(["caption", "chosen_first"]).filter(exported), left_out, ctx.embedding_fingerprint
+        rows.select(["caption_source", "chosen_first"]).filter(exported), left_out, ctx.embedding_fingerprint
     )
     return Plan(
         rows=rows,
@@ -216,18 +228,42 @@ def _pairs(base: pa.Table, source: str, **columns: object) -> pa.Table:
     given = {**columns, "source": pa.repeat(pa.scalar(source, pa.string()), n)}
     for name in ("chosen_path", "chosen_sha256", "chosen_stage", "rejected_stage", "anomaly"):
         given.setdefault(name, base.column(name) if name in base.column_names else None)
-    given["caption"] = _caption(base)
+    given["caption"], given["caption_source"] = _caption(base)
     return pa.table(
         {f.name: given[f.name] if given[f.name] is not None else pa.nulls(n, f.type) for f in PAIRS}, schema=PAIRS
     )
 
 
-def _caption(table: pa.Table) -> pa.Array:
-    """The source's own text, cleaned, where it has a column for it (an empty or placeholder one counts as none)."""
+def _caption(table: pa.Table) -> tuple[pa.Array, pa.Array]:
+    """The source's own text, cleaned, and `source:<column>`, where it has a column for it (an empty or placeholder
+    one counts as none)."""
     for name in CAPTION_COLUMNS:
         if name in table.column_names:
-            return pa.array([caption_text(t) for t in table.column(name).to_pylist()], pa.string())
-    return pa.nulls(table.num_rows, pa.string())
+            texts = [caption_text(t) for t in table.column(name).to_pylist()]
+            return pa.array(texts, pa.string()), pa.array([t and f"source:{name}" for t in texts], pa.string())
+    return pa.nulls(table.num_rows, pa.string()), pa.nulls(table.num_rows, pa.string())
+
+
+def with_file_captions(pairs: pa.Table, data_root: Path) -> pa.Table:
+    """Rows without a caption from their source get the one their chosen image carries, else their rejected
+    image's (read once per file), or stay without."""
+    found: dict[str, tuple[str | None, str | None]] = {}
+
+    def of(rel: str) -> tuple[str | None, str | None]:
+        if rel not in found:
+            caption = caption_of(data_root / rel, data_root)
+            found[rel] = (caption.text, caption.source) if caption else (None, None)
+        return found[rel]
+
+    texts, sources = pairs.column("caption").to_pylist(), pairs.column("caption_source").to_pylist()
+    for i, (chosen, rejected) in enumerate(
+        zip(pairs.column("chosen_path").to_pylist(), pairs.column("rejected_path").to_pylist(), strict=True)
+    ):
+        if texts[i] is None:
+            texts[i], sources[i] = of(chosen) if of(chosen)[0] is not None else of(rejected)
+    at = pairs.schema.get_field_index
+    pairs = pairs.set_column(at("caption"), "caption", pa.array(texts, pa.string()))
+    return pairs.set_column(at("caption_source"), "caption_source", pa.array(sources, pa.string()))
 
 
 def _exported_rows(chunk: pa.Table, spec: DatasetSpec, data_root: Path, vectors: Vectors, fingerprint: str) -> pa.Table:
@@ -238,6 +274,7 @@ def _exported_rows(chunk: pa.Table, spec: DatasetSpec, data_root: Path, vectors:
         "label_1": pc.if_else(first, 0.0, 1.0),
         "caption": pc.fill_null(chunk.column("caption"), ""),
         "has_caption": pc.is_valid(chunk.column("caption")),
+        "caption_source": pc.fill_null(chunk.column("caption_source"), ""),
         "best_image_uid": chunk.column("chosen_sha256"),
         "embedding_fingerprint": pa.repeat(pa.scalar(fingerprint, pa.string()), chunk.num_rows),
         **{
@@ -269,17 +306,24 @@ def _chosen_first(pairs: pa.Table) -> pa.Array:
 def _facts(exported: pa.Table, left_out: dict[str, list[str]], fingerprint: str) -> tuple[dict, tuple[str, ...]]:
     """The manifest's and the card's facts about captions, image order and pairs left out."""
     rows = exported.num_rows
-    captioned = int(pc.sum(pc.is_valid(exported.column("caption"))).as_py() or 0)
+    by_source = Counter(s for s in exported.column("caption_source").to_pylist() if s)
+    captioned = sum(by_source.values())
     first_won = int(pc.sum(exported.column("chosen_first")).as_py() or 0)
     extra = {
         "embedding_fingerprint": fingerprint,
         "pair_order_seed": PAIR_ORDER_SEED,
-        "captions": {"with_caption": captioned, "without_caption": rows - captioned},
+        "captions": {
+            "with_caption": captioned,
+            "without_caption": rows - captioned,
+            "by_source": dict(sorted(by_source.items())),
+        },
         "left_out": left_out,
     }
+    sources = ", ".join(f"`{s}` {n}" for s, n in sorted(by_source.items())) or "none"
     notes = (
-        f"{captioned} rows have a caption from their source and {rows - captioned} have none "
-        "(`caption` empty, `has_caption` false): finished projects and selection logs record no prompt.",
+        f"{captioned} rows have a caption and {rows - captioned} have none (`caption` empty, `has_caption` false). "
+        f"By source: {sources}. Captions are the prompts the generators wrote into the image files (PNG text "
+        "chunks, EXIF, XMP) or beside them (`.txt`/`.json` sidecars), or a source column; never invented.",
         f"`jpg_0` is the image whose sha256 sorts first when the low bit of SHA-256 of `{PAIR_ORDER_SEED}`, "
         "a NUL byte and the two hashes (sorted, joined by `|`) is 0, else the other one: which image comes "
         f"first does not depend on which won. The preferred image is `jpg_0` in {first_won} of {rows} rows.",

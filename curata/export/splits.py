@@ -5,11 +5,18 @@ its images (`image:<sha256>`). Rows sharing a key, and images whose CLIP vectors
 are joined into one group (connected components over rows, keys and near-duplicate edges: a
 union-find done by scipy). A group's split comes from a seeded hash of its smallest key, so it does
 not depend on row order, and a row's split moves only if its group gains or loses a member.
+
+With a stratum column (a dataset's `source`), each stratum that has `SplitSettings.stratify_from` groups or
+more is split on its own: its groups, ordered by the same hash, are dealt to the splits by the fractions
+(at least one group each), so every split measures every such source. A group whose rows span strata goes
+with the first (by name). Groups stay whole exactly as without strata; only which split a group lands in
+changes, and within a stratified source it may move when that source gains or loses groups.
 """
 
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -53,16 +60,40 @@ class SplitSettings:
             "test": self.test_fraction,
         }
 
-    def split_of(self, group_key: str) -> str:
-        """Deterministic: the seeded hash of the key, as a number in [0, 1), against the cumulative fractions."""
+    @property
+    def stratify_from(self) -> int:
+        """Groups a stratum needs to be split on its own: enough for one group in the smallest split."""
+        return math.ceil(1 / min(f for f in self.fractions.values() if f > 0) - 1e-9)
+
+    def position(self, group_key: str) -> float:
+        """The seeded hash of the key as a number in [0, 1)."""
         digest = hashlib.sha256(f"{self.seed}\x00{group_key}".encode()).digest()
-        u = int.from_bytes(digest[:8], "big") / 2**64
+        return int.from_bytes(digest[:8], "big") / 2**64
+
+    def split_of(self, group_key: str) -> str:
+        """Deterministic: the key's position against the cumulative fractions."""
+        u = self.position(group_key)
         edge = 0.0
         for split, fraction in self.fractions.items():
             edge += fraction
             if u < edge:
                 return split
         return SPLITS[-1]
+
+    def dealt(self, group_keys: list[str]) -> list[str]:
+        """The split of each of a stratum's groups: ordered by position, dealt by the fractions (train first),
+        every split with a fraction above 0 getting at least one."""
+        n = len(group_keys)
+        sizes = {s: max(1, round(n * f)) if f > 0 else 0 for s, f in self.fractions.items() if s != SPLITS[0]}
+        sizes = {SPLITS[0]: n - sum(sizes.values()), **sizes}
+        if sizes[SPLITS[0]] < 1:  # fractions leaving train almost nothing: the plain hash decides
+            return [self.split_of(k) for k in group_keys]
+        names = [s for s in SPLITS for _ in range(sizes[s])]
+        order = sorted(range(n), key=lambda i: (self.position(group_keys[i]), group_keys[i]))
+        out = [""] * n
+        for rank, i in enumerate(order):
+            out[i] = names[rank]
+        return out
 
     def describe(self) -> dict[str, object]:
         return {"fractions": self.fractions, "seed": self.seed, "near_duplicate_cosine": self.near_duplicate_cosine}
@@ -131,6 +162,7 @@ class SplitAssignment:
     near_duplicate_pairs: int  # image pairs at or above the threshold
     near_duplicate_groups: int  # sets of two or more distinct images joined by near-duplicate pairs
     images_without_vectors: list[str]  # could not be checked for near-duplicates
+    strata: StrataFacts | None = None  # with a stratum column: how each stratum was split
 
     def facts(self, settings: SplitSettings, grouping: Grouping) -> dict[str, object]:
         """What the manifest and the card say about the split; `grouping` names the exported columns."""
@@ -142,13 +174,41 @@ class SplitAssignment:
             "near_duplicate_pairs": self.near_duplicate_pairs,
             "near_duplicate_groups": self.near_duplicate_groups,
             "images_without_vectors": len(self.images_without_vectors),
+            **(self.strata.facts(settings) if self.strata else {}),
+        }
+
+
+@dataclass(frozen=True)
+class StrataFacts:
+    column: str
+    groups: dict[str, int]  # stratum -> groups
+    rows: dict[str, dict[str, int]]  # split -> stratum -> kept rows
+
+    def facts(self, settings: SplitSettings) -> dict[str, object]:
+        totals = {s: sum(r[s] for r in self.rows.values()) for s in self.groups}
+        return {
+            "stratum_column": self.column,
+            "stratify_from_groups": settings.stratify_from,
+            "groups_by_stratum": self.groups,
+            "stratified": sorted(s for s, n in self.groups.items() if n >= settings.stratify_from),
+            "rows_by_stratum": self.rows,
+            "share_by_stratum": {
+                split: {s: round(n / totals[s], 4) if totals[s] else 0.0 for s, n in by.items()}
+                for split, by in self.rows.items()
+            },
         }
 
 
 def assign_splits(
-    table: pa.Table, grouping: Grouping, vectors: Vectors, settings: SplitSettings, keep: np.ndarray | None = None
+    table: pa.Table,
+    grouping: Grouping,
+    vectors: Vectors,
+    settings: SplitSettings,
+    keep: np.ndarray | None = None,
+    stratum: str | None = None,
 ) -> SplitAssignment:
-    """The split of every row (of the rows at `keep` only, when given); `vectors` as from load_vectors."""
+    """The split of every row (of the rows at `keep` only, when given); `vectors` as from load_vectors;
+    `stratum` names a column whose strata with enough groups are each split on their own."""
     n = table.num_rows
     kept = np.ones(n, dtype=bool)
     if keep is not None:
@@ -168,17 +228,55 @@ def assign_splits(
     smallest_key = np.full(labels.max() + 1 if len(labels) else 0, m, dtype=np.int64)
     np.minimum.at(smallest_key, labels[n:], np.arange(m))  # the vocabulary is sorted: smallest id, smallest key
     groups = np.unique(labels[:n][kept])
+    keys = {g: edges.vocab[int(smallest_key[g])].as_py() for g in groups.tolist()}
     split_code = np.zeros(len(smallest_key), dtype=np.int8)
-    for g in groups.tolist():
-        split_code[g] = SPLITS.index(settings.split_of(edges.vocab[int(smallest_key[g])].as_py()))
+    strata = _group_strata(table.column(stratum), labels[:n], kept, len(smallest_key)) if stratum else {}
+    for members in _by_stratum(strata, groups.tolist()).values():
+        if stratum and len(members) >= settings.stratify_from:
+            names = settings.dealt([keys[g] for g in members])
+        else:
+            names = [settings.split_of(keys[g]) for g in members]
+        for g, name in zip(members, names, strict=True):
+            split_code[g] = SPLITS.index(name)
+    codes = split_code[labels[:n]]
     return SplitAssignment(
-        codes=split_code[labels[:n]],
+        codes=codes,
         group_of_row=labels[:n],
         groups=len(groups),
         near_duplicate_pairs=len(pairs),
         near_duplicate_groups=_groups_of_two_or_more(len(vectors.hashes), pairs),
         images_without_vectors=vectors.missing,
+        strata=_strata_facts(stratum, table, codes, kept, strata) if stratum else None,
     )
+
+
+def _group_strata(values: pa.ChunkedArray, labels: np.ndarray, kept: np.ndarray, groups: int) -> dict[int, str]:
+    """Each group's stratum: the first by name among its kept rows (null counts as the empty string)."""
+    names = pc.fill_null(pc.cast(values, pa.string()), "")
+    vocab = pc.unique(names).sort()
+    code = pc.index_in(names, value_set=vocab).to_numpy(zero_copy_only=False)
+    first = np.full(groups, len(vocab), dtype=np.int64)
+    np.minimum.at(first, labels[kept], code[kept])
+    return {g: vocab[int(c)].as_py() for g, c in enumerate(first.tolist()) if c < len(vocab)}
+
+
+def _by_stratum(strata: dict[int, str], groups: list[int]) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for g in groups:
+        out.setdefault(strata.get(g, ""), []).append(g)
+    return out
+
+
+def _strata_facts(
+    column: str, table: pa.Table, codes: np.ndarray, kept: np.ndarray, strata: dict[int, str]
+) -> StrataFacts:
+    names = np.array(pc.fill_null(pc.cast(table.column(column), pa.string()), "").to_pylist(), dtype=object)
+    present = sorted(set(strata.values()))
+    groups = {s: sum(1 for v in strata.values() if v == s) for s in present}
+    rows = {
+        split: {s: int(((codes == i) & kept & (names == s)).sum()) for s in present} for i, split in enumerate(SPLITS)
+    }
+    return StrataFacts(column, groups, rows)
 
 
 @dataclass(frozen=True)

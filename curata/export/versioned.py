@@ -2,6 +2,7 @@
 
 `exports/<dataset>/v<UTC time>-<digest>/` holds `data/<split>-00000-of-00001.parquet`, a dataset card
 (`README.md`) and `manifest.json`, published last, so a folder without a manifest is never a version.
+`exports/<dataset>/README.md` (and `LATEST`) then point at the latest version: see `point_at_latest`.
 Each run stages into its own `.staging-<UTC time>-<uuid>` folder and removes only its own, or ones
 older than `STALE_STAGING` (left by a killed run). An export whose content digest equals the latest
 version's is not written again.
@@ -19,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 import numpy as np
 import pyarrow as pa
 
-from curata.export.card import render_card
+from curata.export.card import render_card, root_card
 from curata.export.features import hf_schema, yaml_features
 from curata.export.parquet import Materialize, RowSource, write_parquet
 from curata.export.splits import SPLITS, Grouping
@@ -29,6 +30,7 @@ from curata.storage import Store
 
 MANIFEST = "manifest.json"
 CARD = "README.md"
+LATEST = "LATEST"  # the latest version's name, in the dataset's folder
 STAGING = ".staging-"
 STALE_STAGING = timedelta(hours=24)
 _DIGEST_ROWS = 8192
@@ -128,6 +130,7 @@ def publish_version(
     now = now or datetime.now(UTC)
     latest = latest_version(store, dataset)
     if latest is not None and latest.manifest["content_digest"] == digest:
+        point_at_latest(store, dataset)  # a folder exported before the pointer existed gets one
         return latest
     remove_stale_staging(store, dataset, now)
     staging = staging_key(dataset, now)
@@ -142,7 +145,29 @@ def publish_version(
     except OSError as exc:
         store.delete_prefix(staging)
         return _published_by_another_run(store, final, digest, exc)
+    point_at_latest(store, dataset)
     return ExportResult(dataset, _name(final), final, manifest["rows"], False, manifest)
+
+
+def point_at_latest(store: Store, dataset: str) -> str | None:
+    """Writes the dataset folder's card (the latest version's, its data files inside that version) and `LATEST`,
+    each in one atomic write, or removes both when no version is left; the latest version's name or None.
+
+    The card is what `load_dataset("exports/<dataset>")` reads: it then loads that version only, on a local
+    disk or S3 alike (no symlink). Called after every publish, rewrite and removal of a version.
+    """
+    folder = dataset_key(dataset)
+    latest = latest_version(store, dataset)
+    if latest is None:
+        store.delete(f"{folder}/{CARD}")
+        store.delete(f"{folder}/{LATEST}")
+        return None
+    card = root_card(store.read_text(f"{latest.key}/{CARD}"), latest.version)
+    if not store.is_file(f"{folder}/{CARD}") or store.read_text(f"{folder}/{CARD}") != card:
+        store.write_text(f"{folder}/{CARD}", card)
+    if not store.is_file(f"{folder}/{LATEST}") or store.read_text(f"{folder}/{LATEST}").strip() != latest.version:
+        store.write_text(f"{folder}/{LATEST}", latest.version + "\n")
+    return latest.version
 
 
 def content_digest(spec: DatasetSpec, plan: Plan) -> str:

@@ -6,12 +6,17 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pyarrow.parquet as pq
 
+from curata.export.versioned import latest_version
 from curata.layout import DataRoot
 from curata.library.face_quality import best_dbscan, default_dbscan, labels_of, score_clustering
 from curata.library.faces import FaceSet
 from curata.library.quality import library_quality, record_mismatches
+from curata.storage import Store
 from curata.warehouse import Warehouse
+
+_PAIR_CAPTION_COLUMNS = ["record_id", "best_image_uid", "image_0_uid", "image_0_path", "image_1_path", "caption"]
 
 
 def session_outcomes(warehouse: Warehouse) -> dict[str, tuple[str, str | None]]:
@@ -111,6 +116,30 @@ def curation_mismatches(truth_file: Path, warehouse: Warehouse) -> list[str]:
             if actual != expected:
                 problems.append(f"{key}: expected {expected}, got {actual}")
     problems += [f"{k}: not in ground truth, got {v}" for k, v in got.items()]
+    return problems
+
+
+def caption_mismatches(layout: DataRoot, store: Store) -> list[str]:
+    """Every preference pair whose caption or caption source is not what the generator planted in its chosen
+    image (else its rejected one): none where it planted none."""
+    planted = {}
+    for name in ("curation.json", "projects.json"):
+        if (layout.ground_truth / name).exists():
+            planted |= json.loads((layout.ground_truth / name).read_text()).get("captions", {})
+    latest = latest_version(store, "preference_pairs")
+    if latest is None or not planted:
+        return []
+    problems = []
+    for rel in (f for f, entry in latest.manifest["files"].items() if "rows" in entry):
+        with store.open(f"{latest.key}/{rel}") as handle:
+            rows = pq.read_table(handle, columns=[*_PAIR_CAPTION_COLUMNS, "caption_source"]).to_pylist()
+        for r in rows:
+            first = r["best_image_uid"] == r["image_0_uid"]
+            chosen, rejected = (r["image_0_path"], r["image_1_path"])[:: 1 if first else -1]
+            want = planted.get(chosen) or planted.get(rejected) or {"caption": "", "source": ""}
+            if (r["caption"], r["caption_source"]) != (want["caption"], want["source"]):
+                got = (r["caption"], r["caption_source"])
+                problems.append(f"preference pair {r['record_id']}: caption {got}, expected {want}")
     return problems
 
 

@@ -14,6 +14,7 @@ from curata.curation.crops import crop_header
 from curata.curation.logs import CROP_LOG, SELECTION_LOG
 from curata.curation.selections import SELECTION_HEADER
 from curata.layout import DataRoot
+from curata.sample.prompts import save_with_prompt, suffix_for
 from curata.sample.scenes import STYLES, render_house
 from curata.sample.session_defects import bmp_declaring, png_declaring
 
@@ -21,6 +22,8 @@ STYLE_NAMES = list(STYLES)
 BOM = "\ufeff"
 ID_RULE = "curation.id_invalid"
 OTHER_MACHINE = "/Users/erik/projects/mojo1/"
+# How each set's images carry their prompt, in turn: every format a generator writes, and none.
+CAPTION_FORMATS = ("a1111", "comfyui", "exif", "xmp", "txt", "json", None)
 
 
 def _row(fields: list) -> str:
@@ -68,15 +71,20 @@ def generate_curation(
         shutil.rmtree(root.curation)
     images = root.curation / "images"
     sets: list[list[str]] = []
+    captions: dict[str, dict] = {}
     for i in range(n_sets):
         folder = images / f"set_{i:03d}"
         folder.mkdir(parents=True)
         stages = int(rng.integers(2, 5))
+        fmt, prompt = CAPTION_FORMATS[i % len(CAPTION_FORMATS)], f"a two-storey house with a porch, take {i}"
         paths = []
         for k in range(1, stages + 1):
-            path = folder / f"img_{i:03d}_stage{k}.png"
-            render_house(seed * 7919 + i, image_size, style=STYLE_NAMES[k % len(STYLE_NAMES)]).save(path)
+            path = folder / f"img_{i:03d}_stage{k}{suffix_for(fmt)}"
+            img = render_house(seed * 7919 + i, image_size, style=STYLE_NAMES[k % len(STYLE_NAMES)])
+            source = save_with_prompt(img, path, prompt, fmt)
             paths.append(path.relative_to(root.root).as_posix())
+            if source is not None:
+                captions[paths[-1]] = {"caption": prompt, "source": source}
         sets.append(paths)
     for twin, style in (("dup_a", "craftsman"), ("dup_b", "mediterranean")):
         (images / twin).mkdir()
@@ -121,6 +129,7 @@ def generate_curation(
     (root.curation / CROP_LOG).write_text("".join(crop.lines))
     truth = {SELECTION_LOG: sel.truth, CROP_LOG: crop.truth}
     truth["summary"] = {name: _summary(rows) for name, rows in truth.items()}
+    truth["captions"] = captions  # image path -> the prompt it carries and where
     root.ground_truth.mkdir(parents=True, exist_ok=True)
     (root.ground_truth / "curation.json").write_text(json.dumps(truth, indent=2))
     return truth

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import shutil
@@ -14,19 +13,29 @@ import numpy as np
 from PIL import Image
 
 from curata.layout import DataRoot
+from curata.sample.prompts import PROMPT_FORMATS, encoded
 from curata.sample.scenes import STYLES, render_house
 from curata.sample.session_defects import bmp_declaring, png_declaring
 
 PROJECT_NAMES = ["mojo_old", "mojo2", "harbor_lofts", "cedar_street", "oak_view"]
 STAGE_STYLES = list(STYLES)
+# How a group's stages carry their prompt, in turn, by image format (a sidecar would be a stray file here).
+CAPTION_FORMATS = {"JPEG": ("exif", "xmp", None), "PNG": ("a1111", "comfyui", None, None)}
 
 
-def _render_stage(args: tuple[int, int, tuple[int, int], str]) -> bytes:
-    seed, stage, size, fmt = args
+def _render_stage(args: tuple[int, int, tuple[int, int], str, str | None]) -> bytes:
+    seed, stage, size, fmt, prompt = args
     img = render_house(seed, size, style=STAGE_STYLES[stage % len(STAGE_STYLES)])
-    buf = io.BytesIO()
-    img.save(buf, fmt, **({"quality": 90} if fmt == "JPEG" else {"compress_level": 1}))
-    return buf.getvalue()
+    return encoded(img, prompt, _caption_format(fmt, seed), fmt)
+
+
+def _caption_format(image_format: str, seed: int) -> str | None:
+    formats = CAPTION_FORMATS[image_format]
+    return formats[seed % len(formats)]
+
+
+def _prompt(seed: int) -> str:
+    return f"a modern villa on a hillside, plan {seed % 1000:03d}"
 
 
 def generate_projects(
@@ -52,14 +61,19 @@ def generate_projects(
             ext = "jpg" if rng.random() < 0.2 else "png"
             plans.append((name, g, start + timedelta(seconds=97 * g), n_stages, ext))
     jobs = [
-        (seed * 1_000_003 + i, stage, image_size, "JPEG" if plan[4] == "jpg" else "PNG")
+        (seed * 1_000_003 + i, stage, image_size, "JPEG" if plan[4] == "jpg" else "PNG", _prompt(seed * 1_000_003 + i))
         for i, plan in enumerate(plans)
         for stage in range(1, plan[3] + 1)
     ]
+    captions = {
+        (plan[0], plan[1]): {"caption": _prompt(job[0]), "source": PROMPT_FORMATS[_caption_format(job[3], job[0])]}
+        for plan, job in zip(plans, (j for j in jobs if j[1] == 1), strict=True)
+        if _caption_format(job[3], job[0]) is not None
+    }
     with ProcessPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
         rendered = iter(list(pool.map(_render_stage, jobs, chunksize=16)))
 
-    truth: dict = {"projects": {}}
+    truth: dict = {"projects": {}, "captions": {}}
     for name, g, ts, n_stages, ext in plans:
         if name not in truth["projects"]:
             truth["projects"][name] = _new_project(root, name)
@@ -72,6 +86,8 @@ def generate_projects(
             path = sandbox / f"{key}_stage{stage}{suffix}.{ext}"
             path.write_bytes(next(rendered))
             members.append((stage, path))
+            if (name, g) in captions:
+                truth["captions"][_rel(root, path)] = captions[(name, g)]
         project["files"] += len(members)
         roll = rng.random()
         if roll < 0.1:
