@@ -101,7 +101,7 @@ def output_store(defs: Definitions) -> Store:
 
 def describe_status(defs: Definitions, layout: DataRoot, instance: DagsterInstance) -> str:
     """Runs due, runs that failed, deferred folders, images without vectors, and each dataset's readiness."""
-    plan = plan_work(layout, instance)
+    plan = plan_work(layout, instance, Warehouse(output_store(defs)))
     due = [w.label for w in plan.todo if w.fingerprint]
     lines = [f"runs due ({len(due)}): {', '.join(due) or 'none'}"]
     lines.append(f"up to date: {', '.join(w.label for w in plan.up_to_date) or 'nothing yet'}")
@@ -130,19 +130,33 @@ def initialise_instance(home: Path) -> None:
             instance.all_instigator_state()
 
 
-def plan_work(layout: DataRoot, instance: DagsterInstance) -> Plan:
+# The table each input job writes: a run is up to date only while what it wrote is still in the store (a data root
+# regenerated with the same folder names, as `curata demo` does, has the same fingerprints and an empty warehouse).
+WRITES = {
+    "ingest_sessions": "validated_sessions",
+    "historical_pairs": "historical_pairs",
+    "validate_curation_logs": "curation_quarantine",
+    "analyse_library": "library_images",
+}
+
+
+def plan_work(layout: DataRoot, instance: DagsterInstance, warehouse: Warehouse) -> Plan:
     """Every run the data root calls for, split into those its inputs changed for and those up to date."""
     plan = Plan()
     inputs = [*_ingest(layout), *_projects(layout), *_curation(layout), *_library(layout)]
     for work in [*inputs, *_publish(present_inputs(layout))]:
-        fresh = work.fingerprint and _last_fingerprint(instance, work) == work.fingerprint
+        fresh = (
+            work.fingerprint
+            and _last_fingerprint(instance, work) == work.fingerprint
+            and warehouse.exists(WRITES[work.job], work.partition)
+        )
         (plan.up_to_date if fresh else plan.todo).append(work)
     return plan
 
 
 def run_pipeline(defs: Definitions, layout: DataRoot, instance: DagsterInstance) -> Iterator[Step]:
     """Launches the runs that are due, in order; stops at the first failed run (its day or project is named)."""
-    plan = plan_work(layout, instance)
+    plan = plan_work(layout, instance, Warehouse(output_store(defs)))
     projects = [w.partition for w in plan.todo + plan.up_to_date if w.job == "historical_pairs"]
     instance.add_dynamic_partitions(historical_projects.name, [p for p in projects if p])
     by_stage: dict[str, list[Work]] = {}

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 from curata import cli
-from curata.layout import DATA_ROOT_ENV
+from curata.layout import DATA_ROOT_ENV, DataRoot
+from curata.sample.sessions import generate_sessions
 from curata.sessions import batch
+from curata.storage import Store
+from curata.warehouse import Warehouse
 from tests.conftest import DAY, KEY, later
 
 pytestmark = pytest.mark.e2e
@@ -33,3 +38,17 @@ def test_a_failed_blocking_check_is_one_line_naming_the_check_partition_and_reco
     assert f"check reconciles_with_raw of validated_sessions [{DAY.date().isoformat()}] failed" in failed[0]
     assert sessions[0].folder.name in failed[0]
     assert "Traceback" not in out.out + out.err and "Stack Trace" not in out.out + out.err
+
+
+def test_a_root_regenerated_with_the_same_folders_is_ingested_again(tmp_path, monkeypatch):
+    """`curata demo` twice: the second root has the first one's folder names and times, and an empty warehouse."""
+    root = DataRoot(tmp_path / "data")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("CURATA_PSEUDONYM_KEY", KEY.decode())
+    monkeypatch.setenv(DATA_ROOT_ENV, str(root.root))
+    for _ in range(2):
+        shutil.rmtree(root.root, ignore_errors=True)
+        truth = generate_sessions(root, n_sessions=4, days=2, defect_rate=0.0, image_size=(96, 72))
+        assert cli.main(["--root", str(root.root), "run"]) == 0
+        accepted = Warehouse(Store.at(root.root)).read_all("validated_sessions")
+        assert accepted.num_rows == truth.summary()["accepted"] > 0
