@@ -99,9 +99,7 @@ def _same_group(index: TagIndex, groups: list[list[str]], position: np.ndarray, 
     pairs = [(a, position[b]) for g in groups for a in map(index.code_of, g) for b in map(index.code_of, g)]
     rows, cols = np.asarray(pairs, dtype=np.int64).reshape(-1, 2).T
     keep = cols >= 0  # a member too rare to be a candidate is never suggested anyway
-    return sparse.csr_matrix(
-        (np.ones(int(keep.sum())), (rows[keep], cols[keep])), shape=(index.n_tags, n_candidates)
-    )
+    return sparse.csr_matrix((np.ones(int(keep.sum())), (rows[keep], cols[keep])), shape=(index.n_tags, n_candidates))
 
 
 def _top(score: np.ndarray, k: int) -> np.ndarray:

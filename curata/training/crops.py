@@ -9,7 +9,7 @@ from curata.export.crop_boxes import CROP_BOXES
 from curata.export.inputs import ExportContext
 from curata.export.neardup import load_vectors
 from curata.export.splits import assign_splits
-from curata.training.findings import Findings, figures_table, reading
+from curata.training.findings import Findings, common_figures, figures_table
 from curata.training.label_issues import crop_issues, crop_reason
 from curata.training.probe import probe_crops
 from curata.training.tables import CROP_FIGURES, CROP_KEYS, CROP_LABEL_ISSUES
@@ -43,19 +43,9 @@ def probe_crop_boxes(crops: pa.Table, ctx: ExportContext, weights: str) -> Findi
     boxes = np.column_stack([kept.column(c).to_numpy() for c in _NORMALISED]) if len(keep) else np.zeros((0, 4))
     probe = probe_crops(x, boxes, groups)
     flagged = crop_issues(probe) if probe is not None else np.zeros(0, dtype=np.int64)
-    common = {
-        "dataset": "crop_boxes",
-        "model": MODEL,
-        "metric": "mean IoU",
-        "rows": len(keep),
-        "groups": len(np.unique(groups)),
-        "folds": probe.folds if probe else 0,
-        "learnable": probe.learnable if probe else False,
-        "label_issues": len(flagged),
-        "embedding_fingerprint": ctx.embedding_fingerprint,
-        "weights": weights,
-        "reading": reading(weights, probe is not None, bool(probe and probe.learnable)),
-    }
+    common = common_figures(
+        "crop_boxes", MODEL, "mean IoU", groups, probe, len(flagged), ctx.embedding_fingerprint, weights
+    )
     baselines = {MEAN_BOX: probe.mean_box_iou, WHOLE_IMAGE: probe.whole_image_iou} if probe else {MEAN_BOX: None}
     figures = figures_table(CROP_FIGURES, common, probe.mean_iou if probe else None, baselines)
     issues = kept.take(pa.array(flagged, pa.int64()))

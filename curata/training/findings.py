@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -32,6 +33,33 @@ def reading(weights: str, ran: bool, learnable: bool) -> str:
         "The probe does not beat the trivial baseline: the vectors do not predict the labels "
         "(noisy labels, or labels about something the vectors do not see)."
     )
+
+
+def common_figures(
+    dataset: str,
+    model: str,
+    metric: str,
+    groups: np.ndarray,
+    probe: object | None,
+    flagged: int,
+    fingerprint: str,
+    weights: str,
+) -> dict[str, object]:
+    """The facts every probe's figures row has, whichever probe ran (`probe` has `folds` and `learnable`)."""
+    learnable = bool(probe is not None and probe.learnable)
+    return {
+        "dataset": dataset,
+        "model": model,
+        "metric": metric,
+        "rows": len(groups),
+        "groups": len(np.unique(groups)),
+        "folds": probe.folds if probe is not None else 0,
+        "learnable": learnable,
+        "label_issues": flagged,
+        "embedding_fingerprint": fingerprint,
+        "weights": weights,
+        "reading": reading(weights, probe is not None, learnable),
+    }
 
 
 def figures_table(

@@ -9,7 +9,7 @@ from curata.export.inputs import ExportContext
 from curata.export.neardup import load_vectors
 from curata.export.preference_pairs import PLAN_GROUPING, pair_order, pair_table
 from curata.export.splits import assign_splits
-from curata.training.findings import Findings, figures_table, reading
+from curata.training.findings import Findings, common_figures, figures_table
 from curata.training.label_issues import pair_issues, pair_reason
 from curata.training.probe import probe_pairs
 from curata.training.tables import PAIR_FIGURES, PAIR_KEYS, PAIR_LABEL_ISSUES
@@ -42,19 +42,9 @@ def probe_preference_pairs(
     label = first.astype(np.int8)
     probe = probe_pairs(x, label, groups, stage_0, stage_1)
     flagged = pair_issues(label, probe) if probe is not None else np.zeros(0, dtype=np.int64)
-    common = {
-        "dataset": "preference_pairs",
-        "model": MODEL,
-        "metric": "accuracy",
-        "rows": len(keep),
-        "groups": len(np.unique(groups)),
-        "folds": probe.folds if probe else 0,
-        "learnable": probe.learnable if probe else False,
-        "label_issues": len(flagged),
-        "embedding_fingerprint": ctx.embedding_fingerprint,
-        "weights": weights,
-        "reading": reading(weights, probe is not None, bool(probe and probe.learnable)),
-    }
+    common = common_figures(
+        "preference_pairs", MODEL, "accuracy", groups, probe, len(flagged), ctx.embedding_fingerprint, weights
+    )
     baselines = {MAJORITY: probe.majority_accuracy, HIGHER_STAGE: probe.stage_accuracy} if probe else {MAJORITY: None}
     figures = figures_table(PAIR_FIGURES, common, probe.accuracy if probe else None, baselines)
     probability = probe.probability[flagged] if probe else np.zeros(0)
