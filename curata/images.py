@@ -16,7 +16,15 @@ from pathlib import Path
 from PIL import Image
 
 from curata import rules
-from curata.quality import DEFAULT_THRESHOLDS, ImageQuality, QualityThresholds, measure, working_draft
+from curata.quality import (
+    DEFAULT_THRESHOLDS,
+    ImageQuality,
+    QualityThresholds,
+    WorkingCopy,
+    measure_all,
+    working_copy,
+    working_draft,
+)
 from curata.rules import Rule
 
 _HEADER_BYTES = 64 * 1024
@@ -52,7 +60,12 @@ class ImageFacts:
     height: int
     format: str
     num_bytes: int
-    quality: ImageQuality | None = None  # measured from the decoded pixels unless the limits say not to
+    working: WorkingCopy | None = None  # the decoded pixels kept to measure, unless the limits say not to
+
+    @property
+    def quality(self) -> ImageQuality | None:
+        """This image's measurements; tables measure their images together (`measure_all`), which is cheaper."""
+        return None if self.working is None else measure_all([self.working])[0]
 
 
 class ImageRejected(Exception):
@@ -125,8 +138,8 @@ def inspect_image(data: bytes, limits: ImageLimits, *, name: str | None = None) 
             img.load()
         except Exception as exc:
             raise ImageRejected(rules.IMAGE_TRUNCATED, _pillow_detail(exc)) from exc
-        quality = None if limits.quality is None else measure(img, width, height, limits.quality)
-    return ImageFacts(hashlib.sha256(data).hexdigest(), width, height, fmt, len(data), quality)
+        working = None if limits.quality is None else working_copy(img, width, height, limits.quality)
+    return ImageFacts(hashlib.sha256(data).hexdigest(), width, height, fmt, len(data), working)
 
 
 def inspect_file(path: Path, limits: ImageLimits) -> ImageFacts:

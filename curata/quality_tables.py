@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import pyarrow as pa
 
 from curata.images import ImageFacts
-from curata.quality import WORKING_SIDE
+from curata.quality import WORKING_SIDE, measure_all
 from curata.tables import TableSpec, col
 
 _COLUMNS = (
@@ -44,12 +44,15 @@ QUALITY_TABLES = (SESSION_IMAGE_QUALITY, CURATION_IMAGE_QUALITY, PROJECT_IMAGE_Q
 
 
 def quality_table(spec: TableSpec, images: Iterable[tuple[str, ImageFacts]]) -> pa.Table:
-    """One row per distinct path, in path order; images inspected without measuring are left out."""
-    rows = {}
-    for path, facts in images:
-        if facts.quality is not None:
-            measured = dict(vars(facts.quality))  # not dataclasses.asdict: its deep copy costs more than measuring
-            flags = measured.pop("flags")
-            rows[path] = {"path": path, "sha256": facts.sha256, "width": facts.width, "height": facts.height}
-            rows[path] |= measured | {"quality_flags": list(flags)}
-    return spec.from_rows([rows[p] for p in sorted(rows)])
+    """One row per distinct path, in path order, every image measured at once; images inspected without
+    measuring are left out."""
+    kept = {path: facts for path, facts in images if facts.working is not None}
+    paths = sorted(kept)
+    rows = []
+    for path, quality in zip(paths, measure_all([kept[p].working for p in paths]), strict=True):
+        facts = kept[path]
+        measured = dict(vars(quality))  # not dataclasses.asdict: its deep copy costs more than measuring
+        flags = measured.pop("flags")
+        rows.append({"path": path, "sha256": facts.sha256, "width": facts.width, "height": facts.height})
+        rows[-1] |= measured | {"quality_flags": list(flags)}
+    return spec.from_rows(rows)
