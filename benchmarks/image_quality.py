@@ -133,7 +133,7 @@ def main() -> None:
         "image (measured image by image, inside the validation loop, the same figures cost 170-250 µs an "
         "image: 1.24x at 512 px, 1.55x at 256 px). A JPEG under 512 px is decoded at the scale that gives the "
         f"{WORKING_SIDE} px copy (1/4 for 256 px) rather than 1/8, so that blur means the same at every size. "
-        "On this shared machine a ratio moves by about 0.05x from one run to the next.\n\n"
+        "On this shared machine a ratio moves by up to 0.2x from one run to the next.\n\n"
         f"Laplacian variance of one {WORKING_SIDE} px working copy:\n\n| way | µs |\n|---|---|\n"
         + "\n".join(f"| {name} | {us:.1f} |" for name, us in ways.items())
     )
