@@ -57,11 +57,24 @@ def _header(spec: DatasetSpec, manifest: dict) -> dict:
 
 
 def _sources(spec: DatasetSpec, manifest: dict) -> str:
-    lines = [
-        f"- `{table}`: {len(parts)} partitions ({_span(parts)})"
-        for table, parts in manifest["source_partitions"].items()
-    ]
-    return f"## Where the data came from\n\n{spec.sources}\n\nRead from the warehouse tables:\n\n" + "\n".join(lines)
+    return f"## Where the data came from\n\n{spec.sources}\n\nRead from the warehouse tables:\n\n" + _partition_lines(
+        manifest
+    )
+
+
+def _partition_lines(manifest: dict) -> str:
+    """One line per source table: how many partitions were read, and their span."""
+    sources = manifest["source_partitions"].items()
+    return "\n".join(f"- `{table}`: {len(parts)} partitions ({_span(parts)})" for table, parts in sources)
+
+
+def _refused_table(refused: dict[str, int]) -> str:
+    """The records each rule refused, with what the rule refuses; a sentence when none was."""
+    if not refused:
+        return "No record was refused."
+    return "| rule | records refused | what it refuses |\n|---|---|---|\n" + "\n".join(
+        f"| `{rule}` | {n} | {_summary(rule)} |" for rule, n in refused.items()
+    )
 
 
 def _validation(spec: DatasetSpec, manifest: dict) -> str:
@@ -71,12 +84,7 @@ def _validation(spec: DatasetSpec, manifest: dict) -> str:
         f"{manifest['accepted_records']} records were accepted and {manifest['quarantined_records']} quarantined. "
         "Every refused record is kept in the pipeline's quarantine tables with the file, the detail and a hint.\n\n"
     )
-    if refused:
-        text += "| rule | records refused | what it refuses |\n|---|---|---|\n" + "\n".join(
-            f"| `{rule}` | {n} | {_summary(rule)} |" for rule, n in refused.items()
-        )
-    else:
-        text += "No record was refused."
+    text += _refused_table(refused)
     rules = [r for r in RULES if r.id.startswith(spec.rule_prefixes)]
     return (
         text
@@ -184,8 +192,6 @@ def render_bundle_card(summary: str, manifest: dict) -> str:
     files = sorted(manifest["files"])
     documents = [f for f in files if "/" not in f]
     pictures = [f for f in files if f.startswith("pictures/")]
-    refused = manifest["quarantine_by_rule"]
-    sources = [f"- `{t}`: {len(p)} partitions ({_span(p)})" for t, p in manifest["source_partitions"].items()]
     sections = [
         f"# {manifest['dataset']}\n\nVersion `{manifest['version']}`, exported by Curata {manifest['code_version']}."
         f"\n\n{summary}",
@@ -195,13 +201,7 @@ def render_bundle_card(summary: str, manifest: dict) -> str:
         "| config | rows |\n|---|---|\n" + "\n".join(f"| `{t}` | {manifest['rows'][t]} |" for t in tables),
         "## Documents\n\n" + ("\n".join(f"- `{d}`" for d in documents) or "None."),
         f"## Pictures\n\n{len(pictures)} files under `pictures/`.",
-        "## Where the data came from\n\n" + ("\n".join(sources) or "No source partitions."),
-        "## What was refused\n\n"
-        + (
-            "| rule | records refused | what it refuses |\n|---|---|---|\n"
-            + "\n".join(f"| `{rule}` | {n} | {_summary(rule)} |" for rule, n in refused.items())
-            if refused
-            else "No record was refused."
-        ),
+        "## Where the data came from\n\n" + (_partition_lines(manifest) or "No source partitions."),
+        "## What was refused\n\n" + _refused_table(manifest["quarantine_by_rule"]),
     ]
     return f"---\n{yaml.safe_dump(header, sort_keys=False)}---\n\n" + "\n\n".join(sections) + "\n"
