@@ -124,6 +124,7 @@ def revalidate_day(context: AssetExecutionContext, curata: CurataSettings, day: 
         "session_quarantine": result.quarantined,
         "deferred_sessions": result.deferred,
         SESSION_PEOPLE.name: result.people,
+        SESSION_IMAGE_QUALITY.name: result.quality,
         "validated_sessions": result.accepted,
     }
     for table, data in outputs.items():

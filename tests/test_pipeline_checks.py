@@ -96,6 +96,8 @@ def test_days_ingested_in_any_order_keep_the_same_sessions_and_publish(root, mak
     assert f"same images as {first.folder.name}" in refused["detail"]
     people = {p["session_folder"]: p["outcome"] for p in store.read("session_people", later_day).to_pylist()}
     assert people[copy.folder.name] == "quarantined"
+    measured = {q["path"].split("/")[1] for q in store.read("session_image_quality", later_day).to_pylist()}
+    assert measured == {other.folder.name}  # only the day's accepted sessions' images
     result = publish(defs, instance)
     assert result.success and "edit_triplets" in materialized(result)
     report = json.loads((root.root / REPORTS / "health-latest.json").read_text())
