@@ -99,9 +99,15 @@ def output_store(defs: Definitions) -> Store:
         return curata.store
 
 
+def metadata_limit(defs: Definitions) -> int:
+    """The `curata` resource's metadata limit: it places a session folder without a day in its name, as ingest does."""
+    with resolved(defs, "curata") as (curata,):
+        return curata.max_metadata_bytes
+
+
 def describe_status(defs: Definitions, layout: DataRoot, instance: DagsterInstance) -> str:
     """Runs due, runs that failed, deferred folders, images without vectors, and each dataset's readiness."""
-    plan = plan_work(layout, instance, Warehouse(output_store(defs)))
+    plan = plan_work(layout, instance, Warehouse(output_store(defs)), metadata_limit(defs))
     due = [w.label for w in plan.todo if w.fingerprint]
     lines = [f"runs due ({len(due)}): {', '.join(due) or 'none'}"]
     lines.append(f"up to date: {', '.join(w.label for w in plan.up_to_date) or 'nothing yet'}")
@@ -140,10 +146,10 @@ WRITES = {
 }
 
 
-def plan_work(layout: DataRoot, instance: DagsterInstance, warehouse: Warehouse) -> Plan:
+def plan_work(layout: DataRoot, instance: DagsterInstance, warehouse: Warehouse, max_metadata_bytes: int) -> Plan:
     """Every run the data root calls for, split into those its inputs changed for and those up to date."""
     plan = Plan()
-    inputs = [*_ingest(layout), *_projects(layout), *_curation(layout), *_library(layout)]
+    inputs = [*_ingest(layout, max_metadata_bytes), *_projects(layout), *_curation(layout), *_library(layout)]
     for work in [*inputs, *_publish(present_inputs(layout))]:
         fresh = (
             work.fingerprint
@@ -156,7 +162,7 @@ def plan_work(layout: DataRoot, instance: DagsterInstance, warehouse: Warehouse)
 
 def run_pipeline(defs: Definitions, layout: DataRoot, instance: DagsterInstance) -> Iterator[Step]:
     """Launches the runs that are due, in order; stops at the first failed run (its day or project is named)."""
-    plan = plan_work(layout, instance, Warehouse(output_store(defs)))
+    plan = plan_work(layout, instance, Warehouse(output_store(defs)), metadata_limit(defs))
     projects = [w.partition for w in plan.todo + plan.up_to_date if w.job == "historical_pairs"]
     instance.add_dynamic_partitions(historical_projects.name, [p for p in projects if p])
     by_stage: dict[str, list[Work]] = {}
@@ -183,12 +189,12 @@ def _last_fingerprint(instance: DagsterInstance, work: Work) -> str | None:
     return runs[0].tags.get(FINGERPRINT_TAG) if runs else None
 
 
-def _ingest(layout: DataRoot) -> list[Work]:
+def _ingest(layout: DataRoot, max_metadata_bytes: int) -> list[Work]:
     """One run per day, in order, so a repeated session is quarantined in the later day."""
     if not layout.sessions.is_dir():
         return []
     by_day: dict[str, list[str]] = {}
-    for folder in list_session_folders(layout.sessions):
+    for folder in list_session_folders(layout.sessions, max_metadata_bytes):
         by_day.setdefault(folder.partition_date, []).append(f"{folder.name}@{folder.newest_mtime:.6f}")
     return [Work("ingest", "ingest_sessions", day, _digest(entries)) for day, entries in sorted(by_day.items())]
 

@@ -81,6 +81,7 @@ def export_context(
         vectors_for=vectors_for,
         embedding_fingerprint=fingerprint,
         image_limits=curata.image_limits,
+        max_sidecar_bytes=curata.max_metadata_bytes,
         splits=exports.splits(clip.near_duplicate_cosine),
         quality=exports.quality_gate(quality),
     )

@@ -94,7 +94,7 @@ def data_health_report(
     never = sorted(name for name, table in optional.items() if table is None)
     t = {name: spec_of(name).empty() if table is None else table for name, table in optional.items()}
     layout = curata.layout
-    on_disk = list_session_folders(layout.sessions)
+    on_disk = list_session_folders(layout.sessions, curata.max_metadata_bytes)
     report = new_report(
         missing_inputs=layout.missing_inputs(),
         never_materialized=never,

@@ -41,7 +41,7 @@ def raw_sessions(context: AssetExecutionContext, curata: CurataSettings) -> Outp
     day = context.partition_key
     check_key(curata.store, curata.key)  # a changed key without a declared rotation is refused before any write
     refuse_if_archived(curata.store, day)  # its folders left the data root: listing it now would wipe its rows
-    folders = list_session_folders(sessions, day=day)  # stats only this day's folders
+    folders = list_session_folders(sessions, curata.max_metadata_bytes, day=day)  # stats only this day's folders
     table = RAW_SESSIONS.from_rows([f.__dict__ | {"session_folder": f.name} for f in folders])
     return Output(table, metadata={"folders": len(folders)})
 

@@ -24,6 +24,7 @@ from curata.archive.packing import CHUNK, ChunkReader, DayPacker, compressed
 from curata.layout import DataRoot
 from curata.sample.sessions import generate_sessions
 from curata.sessions.inventory import list_session_folders
+from curata.sessions.validate import DEFAULT_LIMITS
 from curata.storage import S3Connection, Store
 from tests.moto_server import MOTO, free_port, wait_until_up
 
@@ -64,7 +65,7 @@ def file_chunks(sessions: Path, folders: list[str]) -> Iterator[bytes]:
 def day_of(root: DataRoot) -> tuple[str, list[str]]:
     """The day with the most session folders, and its folders."""
     by_day: dict[str, list[str]] = {}
-    for folder in list_session_folders(root.sessions):
+    for folder in list_session_folders(root.sessions, DEFAULT_LIMITS.max_metadata_bytes):
         by_day.setdefault(folder.partition_date, []).append(folder.name)
     day = max(by_day, key=lambda d: len(by_day[d]))
     return day, by_day[day]
@@ -72,7 +73,7 @@ def day_of(root: DataRoot) -> tuple[str, list[str]]:
 
 def tiers_of(root: DataRoot, endpoint: str) -> Tiers:
     s3 = S3Connection(endpoint_url=endpoint, region_name="us-east-1", access_key_id="bench", secret_access_key="b")
-    return Tiers(root.sessions, Store.at(root.root), ColdTier(s3, BUCKET, "bench"))
+    return Tiers(root.sessions, Store.at(root.root), ColdTier(s3, BUCKET, "bench"), DEFAULT_LIMITS.max_metadata_bytes)
 
 
 # -- steps, each in its own process --------------------------------------------------------------------------
@@ -109,7 +110,8 @@ def prepared_day(sessions: int, image_size: tuple[int, int]) -> DataRoot:
         generate_sessions(pristine.create_inputs(), n_sessions=sessions, days=1, defect_rate=0, image_size=image_size)
     (pristine.sessions / "training-log.jsonl").unlink(missing_ok=True)
     day, _ = day_of(pristine)
-    for folder in list_session_folders(pristine.sessions):  # the generator's "day" spans two dates: keep one
+    # the generator's "day" spans two dates: keep one
+    for folder in list_session_folders(pristine.sessions, DEFAULT_LIMITS.max_metadata_bytes):
         if folder.partition_date != day:
             shutil.rmtree(pristine.sessions / folder.name)
     return pristine

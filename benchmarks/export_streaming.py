@@ -27,6 +27,7 @@ from curata.export.versioned import Provenance
 from curata.images import ImageLimits
 from curata.projects.tables import HISTORICAL_PAIRS
 from curata.sample.scenes import STYLES, jpeg_bytes, render_house
+from curata.sessions.validate import DEFAULT_LIMITS
 from curata.storage import Store
 
 WORK = Path(__file__).resolve().parent / ".work" / "export_streaming"
@@ -83,7 +84,9 @@ def export(rows: int) -> int:
     shutil.rmtree(out, ignore_errors=True)
     historical = pq.read_table(WORK / f"pairs-{rows}.parquet")
     inputs_loaded = reset_peak_rss()
-    ctx = ExportContext(Store.at(out), WORK / "data", vectors_for, "random-512", ImageLimits())
+    ctx = ExportContext(
+        Store.at(out), WORK / "data", vectors_for, "random-512", ImageLimits(), DEFAULT_LIMITS.max_metadata_bytes
+    )
     result = export_preference_pairs(historical, VALIDATED_SELECTIONS.empty(), ctx, Provenance({}))
     memory = {"rss_with_inputs_mib": inputs_loaded, "input_table_mib": historical.nbytes / 2**20}
     (WORK / f"export-{rows}-memory.json").write_text(json.dumps(memory))

@@ -27,7 +27,7 @@ from curata.sample.scenes import jpeg_bytes, render_house
 from curata.sample.sessions import generate_sessions
 from curata.sessions.batch import nothing_elsewhere, validate_partition
 from curata.sessions.inventory import list_session_folders
-from curata.sessions.validate import Limits
+from curata.sessions.validate import DEFAULT_LIMITS, Limits
 
 WORK = Path(__file__).resolve().parent / ".work"
 BUDGET = 1.15
@@ -110,7 +110,7 @@ def main() -> None:
         size = tuple(int(v) for v in text.split("x"))
         root = root_for(args.sessions, size)
         by_day: dict[str, list[str]] = {}
-        for f in list_session_folders(root.sessions):
+        for f in list_session_folders(root.sessions, DEFAULT_LIMITS.max_metadata_bytes):
             by_day.setdefault(f.partition_date, []).append(f.name)
         t = with_and_without(root, by_day, args.repeats, args.sessions)
         ratio = t["with"] / t["without"]

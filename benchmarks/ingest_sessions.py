@@ -22,7 +22,7 @@ from curata.privacy import PseudonymKey
 from curata.sample.sessions import generate_sessions
 from curata.sessions.batch import nothing_elsewhere, validate_partition
 from curata.sessions.inventory import list_session_folders
-from curata.sessions.validate import Limits
+from curata.sessions.validate import DEFAULT_LIMITS, Limits
 
 WORK = Path(__file__).resolve().parent / ".work"
 
@@ -90,7 +90,7 @@ def main() -> None:
         print(f"generating {args.sessions} sessions at {args.image_size} ...")
         size = (width, height)
         generate_sessions(root.create_inputs(), n_sessions=args.sessions, days=14, defect_rate=0.1, image_size=size)
-    folders = list_session_folders(root.sessions)
+    folders = list_session_folders(root.sessions, DEFAULT_LIMITS.max_metadata_bytes)
     by_day: dict[str, list[str]] = {}
     for f in folders:
         by_day.setdefault(f.partition_date, []).append(f.name)

@@ -19,10 +19,8 @@ from defusedxml import ElementTree
 from PIL import Image
 
 from curata.links import link_outside_root
-from curata.sessions.validate import DEFAULT_LIMITS
 from curata.text import caption_text
 
-MAX_SIDECAR_BYTES = DEFAULT_LIMITS.max_metadata_bytes  # a sidecar is a metadata file: the same limit
 _A1111_END = re.compile(r"\n(?:Negative prompt:|Steps:)")  # the prompt is the text before these
 _TEXT_KEYS = ("Description", "Comment", "prompt")  # plain PNG text chunks that hold a caption
 _USER_COMMENT, _IMAGE_DESCRIPTION, _EXIF_IFD = 0x9286, 0x010E, 0x8769
@@ -36,8 +34,11 @@ class Caption:
     source: str  # where it was found: `png:parameters`, `png:comfyui`, `exif:UserComment`, `sidecar:txt`, ...
 
 
-def caption_of(path: Path, data_root: Path, max_sidecar_bytes: int = MAX_SIDECAR_BYTES) -> Caption | None:
-    """The image's caption and where it came from, or None when neither the file nor a sidecar has one."""
+def caption_of(path: Path, data_root: Path, max_sidecar_bytes: int) -> Caption | None:
+    """The image's caption and where it came from, or None when neither the file nor a sidecar has one.
+
+    A sidecar is a metadata file: `max_sidecar_bytes` is the sessions' metadata limit, as the export is given it.
+    """
     for source, raw in (*_embedded(path), *_sidecars(path, data_root, max_sidecar_bytes)):
         text = caption_text(raw)
         if text is not None:

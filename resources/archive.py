@@ -87,7 +87,7 @@ class ColdStorage(ConfigurableResource):
         )
 
     def tiers(self, curata: CurataSettings) -> Tiers:
-        return Tiers(curata.require("sessions"), curata.store, self.tier)
+        return Tiers(curata.require("sessions"), curata.store, self.tier, curata.max_metadata_bytes)
 
     def policy(self, curata: CurataSettings) -> ArchivePolicy:
         return ArchivePolicy(

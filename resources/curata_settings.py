@@ -13,7 +13,7 @@ from curata.library.records import LibraryLimits
 from curata.library.source import MAX_RECORD_BYTES
 from curata.privacy import PseudonymKey
 from curata.quality import DEFAULT_THRESHOLDS, QualityThresholds
-from curata.sessions.validate import Limits
+from curata.sessions.validate import DEFAULT_LIMITS, Limits
 from curata.storage import Store
 from curata.warehouse import Warehouse
 from resources.s3 import connection_of
@@ -30,8 +30,8 @@ class CurataSettings(ConfigurableResource):
     pseudonym_key: str
     s3: S3Resource
     store_url: str = ""
-    settle_seconds: float = 120.0
-    max_metadata_bytes: int = 1 << 20
+    settle_seconds: float = DEFAULT_LIMITS.settle_seconds
+    max_metadata_bytes: int = DEFAULT_LIMITS.max_metadata_bytes
     max_image_bytes: int = DEFAULT_IMAGE_LIMITS.max_bytes
     max_pixels: int = DEFAULT_IMAGE_LIMITS.max_pixels
     validation_workers: int = 0  # threads per partition; 0 = one per CPU

@@ -37,7 +37,7 @@ def new_session_folders(context: SensorEvaluationContext, curata: CurataSettings
     previous = SettledDays.from_dict(cursor.get("arrivals", {}))
     if not curata.layout.sessions.is_dir():
         return SkipReason(f"no sessions folder at {curata.layout.sessions}")
-    scan = scan_arrivals(curata.layout.sessions, previous, curata.settle_seconds)
+    scan = scan_arrivals(curata.layout.sessions, previous, curata.limits)
     if scan.clock_skew:
         skewed = scan.clock_skew
         context.log.warning(f"{len(skewed)} session folders modified in the future (clock skew): {skewed[:10]}")

@@ -12,6 +12,7 @@ from curata.archive import ArchivePolicy, ColdTier, Tiers
 from curata.archive.cold import MIB
 from curata.layout import DataRoot
 from curata.sample.sessions import backdate
+from curata.sessions.validate import DEFAULT_LIMITS
 from curata.storage import S3Connection, Store
 from tests.conftest import DAY, later
 
@@ -21,7 +22,12 @@ POLICY = ArchivePolicy(retention_days=30, settle_seconds=120)
 
 
 def tiers_for(root: DataRoot, s3: S3Connection, bucket: str, part_size: int = 5 * MIB) -> Tiers:
-    return Tiers(root.sessions, Store.at(root.root), ColdTier(s3, bucket, "curata", part_size=part_size))
+    return Tiers(
+        root.sessions,
+        Store.at(root.root),
+        ColdTier(s3, bucket, "curata", part_size=part_size),
+        DEFAULT_LIMITS.max_metadata_bytes,
+    )
 
 
 def write_day(root: DataRoot, make_session) -> list[str]:

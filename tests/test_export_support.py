@@ -25,6 +25,7 @@ from curata.images import ImageLimits
 from curata.projects.tables import HISTORICAL_PAIRS
 from curata.sample.scenes import STYLES, jpeg_bytes, render_house
 from curata.sessions.tables import VALIDATED_SESSIONS
+from curata.sessions.validate import DEFAULT_LIMITS
 from curata.storage import Store
 
 SIZE = (128, 96)
@@ -72,6 +73,7 @@ def context(store: Store, bank: ImageBank, **splits: object) -> ExportContext:
         vectors_for=bank.vectors_for,
         embedding_fingerprint=FINGERPRINT,
         image_limits=ImageLimits(),
+        max_sidecar_bytes=DEFAULT_LIMITS.max_metadata_bytes,
         splits=SplitSettings(**splits),
     )
 

@@ -9,6 +9,7 @@ from curata.layout import EXPORTS, REPORTS
 from curata.sample.compare import ground_truth_mismatches
 from curata.sample.sessions import generate_sessions
 from curata.sessions.inventory import list_session_folders
+from curata.sessions.validate import DEFAULT_LIMITS
 from tests.dagster_helpers import check_results, definitions_for, ingest, publish, warehouse_of
 
 
@@ -17,7 +18,8 @@ def test_generated_root_matches_ground_truth_exactly(root, monkeypatch):
     assert {s.defect for s in truth.sessions if s.defect} >= {"duplicate_content", "in_progress", "symlink_out"}
     defs = definitions_for(root, monkeypatch)
     instance = DagsterInstance.ephemeral()
-    for day in sorted({f.partition_date for f in list_session_folders(root.sessions)}):
+    folders = list_session_folders(root.sessions, DEFAULT_LIMITS.max_metadata_bytes)
+    for day in sorted({f.partition_date for f in folders}):
         result = ingest(defs, day, instance)
         assert result.success
         assert all(check_results(result).values()), check_results(result)

@@ -6,26 +6,35 @@ import re
 import time
 from datetime import timedelta
 
-from dagster import DagsterInstance, RunRequest, build_schedule_context, build_sensor_context, instance_for_test
+from dagster import (
+    DagsterInstance,
+    RunRequest,
+    build_schedule_context,
+    build_sensor_context,
+    instance_for_test,
+    materialize,
+)
 
+from assets.sessions import raw_sessions
 from curata import rules
 from curata.privacy import PSEUDONYM_KEY_ENV
 from curata.sample.sessions import backdate
 from curata.sessions.arrivals import SettledDays, changed_days, changed_since_ingested, scan_arrivals
 from curata.sessions.inventory import list_session_folders, name_days
 from curata.sessions.naming import folder_stamp, parse_folder_name
-from curata.sessions.validate import validate_session
+from curata.sessions.validate import Limits, validate_session
 from sensors.schedules import nightly_health_schedule
 from sensors.session_sensor import ATTEMPT_TAG, MAX_ATTEMPTS, PARTITION_TAG, new_session_folders
 from tests.conftest import DAY, KEY, PSEUDONYM_KEY, later
-from tests.dagster_helpers import definitions_for, ingest, resources_for
+from tests.dagster_helpers import definitions_for, ingest, resources_for, warehouse_of
 
-SETTLE = 120.0
+LIMITS = Limits(settle_seconds=120.0)
 
 
-def tick(root, cursor=None, instance=None):
+def tick(root, cursor=None, instance=None, **settings):
+    """One sensor tick; `settings` are the `curata` resource's (its limits)."""
     with build_sensor_context(
-        instance=instance or DagsterInstance.ephemeral(), cursor=cursor, resources=resources_for(root)
+        instance=instance or DagsterInstance.ephemeral(), cursor=cursor, resources=resources_for(root, **settings)
     ) as context:
         return new_session_folders(context)
 
@@ -45,7 +54,11 @@ def folder_at(root, ts, settled: bool = True):
 
 
 def scan(root, previous=None, **kwargs):
-    return scan_arrivals(root.sessions, previous or SettledDays(), SETTLE, **kwargs)
+    return scan_arrivals(root.sessions, previous or SettledDays(), LIMITS, **kwargs)
+
+
+def folders_of(root, day=None):
+    return list_session_folders(root.sessions, LIMITS.max_metadata_bytes, day)
 
 
 def age_sessions_folder(root) -> None:
@@ -144,7 +157,7 @@ def test_symlink_loops_under_sessions_are_listed_as_records(root, make_session):
         os.utime(root.sessions / link, (DAY.timestamp(),) * 2, follow_symlinks=False)
     backdate(files.folder, DAY)
 
-    listed = {f.name: f.partition_date for f in list_session_folders(root.sessions)}
+    listed = {f.name: f.partition_date for f in folders_of(root)}
     assert listed == {name: "2025-01-15" for name in ("loop", "ping", "pong", files.folder.name)}
     assert requested(tick(root)) == ["2025-01-15"]
     for link in ("loop", "ping"):
@@ -245,6 +258,34 @@ def test_folders_without_a_day_in_their_name_are_placed_and_requested_by_their_o
     assert list(changed_days(first.state, second.state)) == ["2025-01-18"]
 
 
+def unnamed_folder_dated_by_metadata(root) -> int:
+    """A folder without a day in its name, its metadata saying 2025-02-01, its mtime 2025-01-15: the metadata's size."""
+    odd = root.sessions / "upload 7"
+    odd.mkdir()
+    (odd / "metadata-x.json").write_text('{"timestamp": "2025-02-01T08:00:00.000Z"}')
+    backdate(odd, DAY)
+    return (odd / "metadata-x.json").stat().st_size
+
+
+def test_the_resources_metadata_limit_places_a_folder_in_the_sensor_and_in_raw_sessions(root):
+    size = unnamed_folder_dated_by_metadata(root)
+    assert requested(tick(root, max_metadata_bytes=size)) == ["2025-02-01"]
+    assert requested(tick(root, max_metadata_bytes=size - 1)) == ["2025-01-15"]  # too large to read: its mtime
+
+    resources = resources_for(root, max_metadata_bytes=size - 1)
+    assert materialize([raw_sessions], resources=resources, partition_key="2025-01-15").success
+    rows = warehouse_of(root).read("raw_sessions", "2025-01-15").to_pylist()
+    assert [(r["session_folder"], r["partition_source"]) for r in rows] == [("upload 7", "mtime")]
+
+
+def test_the_resources_settle_time_holds_back_a_folder(root):
+    folder_at(root, DAY)
+    age = time.time() - DAY.timestamp()
+    waiting = tick(root, settle_seconds=age + 3600)
+    assert requested(waiting) == [] and "1 still being written" in waiting.skip_reason.skip_message
+    assert requested(tick(root, settle_seconds=age - 3600)) == ["2025-01-15"]
+
+
 def test_removed_folders_re_request_their_day_unless_the_day_is_gone(root):
     kept = [folder_at(root, DAY + timedelta(minutes=m)) for m in range(2)]
     gone = folder_at(root, later(60 * 24))
@@ -273,10 +314,10 @@ def test_listing_one_day_gives_that_days_folders_of_the_full_listing(root):
     odd = root.sessions / "upload 7"
     odd.mkdir()
     backdate(odd, DAY + timedelta(days=1))
-    every = list_session_folders(root.sessions)
+    every = folders_of(root)
     for day in ("2025-01-15", "2025-01-16", "2025-01-17", "2025-02-01"):
-        assert list_session_folders(root.sessions, day=day) == [f for f in every if f.partition_date == day]
-    assert [f.name for f in list_session_folders(root.sessions, day="2025-01-16")] == [
+        assert folders_of(root, day=day) == [f for f in every if f.partition_date == day]
+    assert [f.name for f in folders_of(root, day="2025-01-16")] == [
         "session-2025-01-16T10-30-45-123Z",
         "upload 7",
     ]
@@ -285,13 +326,13 @@ def test_listing_one_day_gives_that_days_folders_of_the_full_listing(root):
 def test_a_file_added_to_a_settled_folder_is_left_to_the_nightly_check(root):
     folder = folder_at(root, DAY)
     first = scan(root)
-    ingested = {f.name: f.newest_mtime for f in list_session_folders(root.sessions)}
+    ingested = {f.name: f.newest_mtime for f in folders_of(root)}
     (folder / "late-note.txt").write_text("written after the ingest")
     backdate(folder, later(30))
 
     assert changed_days(first.state, scan(root, first.state).state) == {}  # the sensor does not look inside
-    assert changed_since_ingested(list_session_folders(root.sessions), ingested) == [folder.name]
-    assert changed_since_ingested(list_session_folders(root.sessions), {}) == []
+    assert changed_since_ingested(folders_of(root), ingested) == [folder.name]
+    assert changed_since_ingested(folders_of(root), {}) == []
 
 
 # -- the schedule ---------------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pytest
 from curata import rules
 from curata.images import ImageLimits
 from curata.sample.session_defects import SESSION_DEFECTS
-from curata.sessions.validate import Limits, validate_session
+from curata.sessions.validate import DEFAULT_LIMITS, Limits, validate_session
 from tests.conftest import PSEUDONYM_KEY
 
 
@@ -110,7 +110,7 @@ def test_symlinked_session_folder_is_quarantined_and_listed(root, make_session, 
     os.symlink(outside, link)
     dangling = root.sessions / "session-2025-01-15T11-00-00-000Z"
     os.symlink(root.root / "nowhere", dangling)
-    assert len(list_session_folders(root.sessions)) == 2
+    assert len(list_session_folders(root.sessions, DEFAULT_LIMITS.max_metadata_bytes)) == 2
     assert run(root, link).violations[0].rule is rules.LINK_OUTSIDE_ROOT  # tests/test_links.py has the rest
     assert run(root, dangling).violations[0].rule is rules.FOLDER_IS_LINK
 

@@ -47,12 +47,13 @@ class Tiers:
     sessions_dir: Path
     store: Store
     cold: ColdTier
+    max_metadata_bytes: int  # the sessions' limit, which also places a folder without a day in its name
 
 
 @dataclass(frozen=True)
 class ArchivePolicy:
+    settle_seconds: float  # the sessions' limit: a folder modified more recently holds its day back
     retention_days: int = 30
-    settle_seconds: float = 120.0
     compression_level: int = 1  # session JPEGs hardly compress: level 3 saves 0.8% more for twice the CPU
     compression_threads: int = 1  # zstd workers beside the reading thread
 
@@ -84,7 +85,7 @@ def archive_day(
     if receipt is not None and receipt.hot_copy == REMOVED:
         return finish_removal(receipt, tiers)
     entry = receipt.entry if receipt else None
-    waiting = why_not_now(day, raw, sorted(deferred_folders), tiers.sessions_dir, policy, now)
+    waiting = why_not_now(day, raw, sorted(deferred_folders), tiers, policy, now)
     if waiting is not None:
         return DayOutcome(day, waiting[0], waiting[1], entry)
     tiers.cold.check_reachable()
@@ -96,13 +97,13 @@ def archive_day(
 
 
 def why_not_now(
-    day: str, raw: list[str], deferred: list[str], sessions_dir: Path, policy: ArchivePolicy, now: datetime
+    day: str, raw: list[str], deferred: list[str], tiers: Tiers, policy: ArchivePolicy, now: datetime
 ) -> tuple[str, str] | None:
     """(status, reason) when the day must wait; None when it may be archived now."""
     age = (now.date() - date.fromisoformat(day)).days
     if age < policy.retention_days:
         return NOT_DUE, f"{age} day(s) old, under the {policy.retention_days}-day retention"
-    on_disk = list_session_folders(sessions_dir, day)
+    on_disk = list_session_folders(tiers.sessions_dir, tiers.max_metadata_bytes, day)
     names = {f.name for f in on_disk}
     now_s = now.timestamp()
     unsettled = [

@@ -39,7 +39,7 @@ def output_bytes(store: Store) -> dict[str, int]:
 
 def measure_storage(tiers: Tiers, inventory: pa.Table, prices: Prices, retention_days: int, today: date) -> dict:
     """The stats: every figure from the disk, the store and the inventory as they are now."""
-    folders = list_session_folders(tiers.sessions_dir)
+    folders = list_session_folders(tiers.sessions_dir, tiers.max_metadata_bytes)
     hot_days: dict[str, int] = {}
     for f in folders:
         hot_days[f.partition_date] = hot_days.get(f.partition_date, 0) + f.total_bytes
@@ -78,7 +78,7 @@ def days_due(
 
 def due_for_archiving(tiers: Tiers, retention_days: int, today: date) -> list[str]:
     """What a nightly schedule asks `archived_days` to do: one partition per day listed."""
-    hot = {f.partition_date for f in list_session_folders(tiers.sessions_dir)}
+    hot = {f.partition_date for f in list_session_folders(tiers.sessions_dir, tiers.max_metadata_bytes)}
     return days_due(hot, set(), tiers.store, retention_days, today)
 
 

@@ -37,4 +37,4 @@ class ErasureContext:
     def tiers(self, why: str) -> Tiers:
         if self.cold is None or not self.cold.bucket:
             raise ColdStorageError(f"{why}, but no cold storage is configured; set the cold storage's bucket")
-        return Tiers(self.layout.sessions, self.store, self.cold)
+        return Tiers(self.layout.sessions, self.store, self.cold, self.limits.max_metadata_bytes)

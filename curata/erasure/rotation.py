@@ -65,9 +65,10 @@ def rotate_key(ctx: ErasureContext, new: PseudonymKey, on_step: StepHook | None 
 def _write_mapping(ctx: ErasureContext, new: PseudonymKey) -> dict:
     """old pseudonym -> new, from every email the sessions' metadata holds; emails never leave this function."""
     emails: set[str] = set()
-    hot = list_session_folders(ctx.layout.sessions) if ctx.layout.sessions.is_dir() else []
+    limit = ctx.limits.max_metadata_bytes
+    hot = list_session_folders(ctx.layout.sessions, limit) if ctx.layout.sessions.is_dir() else []
     for folder in hot:
-        emails.add(email_of(read_metadata(ctx.layout.sessions / folder.name, ctx.limits.max_metadata_bytes)) or "")
+        emails.add(email_of(read_metadata(ctx.layout.sessions / folder.name, limit)) or "")
     archived = [r for r in receipts(ctx.store) if r.hot_copy == REMOVED]
     for receipt in archived:
         cold = ctx.tiers(f"day {receipt.entry.day} is archived").cold

@@ -26,6 +26,7 @@ class ExportContext:
     vectors_for: VectorLookup
     embedding_fingerprint: str  # the model every vector comes from
     image_limits: ImageLimits
+    max_sidecar_bytes: int  # a caption sidecar is a metadata file: the sessions' metadata limit
     splits: SplitSettings = field(default_factory=SplitSettings)
     quality: QualityGate = field(default_factory=QualityGate)  # which rows' images are too poor to export
     now: datetime | None = None  # the version's time; now when None

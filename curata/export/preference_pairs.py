@@ -157,7 +157,8 @@ def plan_preference_pairs(
     pairs: pa.Table, ctx: ExportContext, vectors: Vectors, spec: DatasetSpec, findings: Findings | None = None
 ) -> Plan:
     gated = ctx.quality.apply(pairs, ["chosen_sha256", "rejected_sha256"])
-    pairs = with_file_captions(gated.kept, ctx.data_root)  # only the kept pairs' files are read for captions
+    # only the kept pairs' files are read for captions
+    pairs = with_file_captions(gated.kept, ctx.data_root, ctx.max_sidecar_bytes)
     identical = pc.equal(pairs.column("chosen_sha256"), pairs.column("rejected_sha256"))
     known = pa.array(vectors.hashes, pa.string())
     with_vectors = pc.and_(
@@ -244,14 +245,14 @@ def _caption(table: pa.Table) -> tuple[pa.Array, pa.Array]:
     return pa.nulls(table.num_rows, pa.string()), pa.nulls(table.num_rows, pa.string())
 
 
-def with_file_captions(pairs: pa.Table, data_root: Path) -> pa.Table:
+def with_file_captions(pairs: pa.Table, data_root: Path, max_sidecar_bytes: int) -> pa.Table:
     """Rows without a caption from their source get the one their chosen image carries, else their rejected
     image's (read once per file), or stay without."""
     found: dict[str, tuple[str | None, str | None]] = {}
 
     def of(rel: str) -> tuple[str | None, str | None]:
         if rel not in found:
-            caption = caption_of(data_root / rel, data_root)
+            caption = caption_of(data_root / rel, data_root, max_sidecar_bytes)
             found[rel] = (caption.text, caption.source) if caption else (None, None)
         return found[rel]
 

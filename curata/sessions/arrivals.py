@@ -32,7 +32,7 @@ from curata.sessions.inventory import (
     newest_mtime_and_size,
 )
 from curata.sessions.naming import assign_partition
-from curata.sessions.validate import settle_reason
+from curata.sessions.validate import Limits, settle_reason
 
 UNNAMED = "unnamed"  # the group of entries whose name carries no day
 EXAMINE_PER_TICK = 20_000  # folders statted per tick at most (about 0.5 s); a larger backlog continues next tick
@@ -163,7 +163,7 @@ class ArrivalScan:
 @dataclass
 class _Examiner:
     sessions_dir: Path
-    settle_seconds: float
+    limits: Limits
     now: float
     scan: ArrivalScan
 
@@ -180,10 +180,13 @@ class _Examiner:
         newest, _, _ = newest_mtime_and_size(path)
         if newest > self.now:
             self.scan.clock_skew.append(path.name)
-        if settle_reason(self.now - newest, self.settle_seconds) is None:
+        if settle_reason(self.now - newest, self.limits.settle_seconds) is None:
             return True
         self.scan.waiting += 1
         return False
+
+    def day_of(self, name: bytes) -> str:
+        return assign_partition(self.sessions_dir / os.fsdecode(name), self.limits.max_metadata_bytes).day.isoformat()
 
     def named_group(self, listing: _Listing, group: str) -> int:
         at = listing.members(group)
@@ -201,7 +204,7 @@ class _Examiner:
             h = _unnamed_hash(name)
             digest = (digest + h) & _MASK
             if settled:
-                day = assign_partition(self.sessions_dir / os.fsdecode(name)).day.isoformat()
+                day = self.day_of(name)
                 state.unnamed[day] = (state.unnamed.get(day, 0) + h) & _MASK
         return digest
 
@@ -209,11 +212,13 @@ class _Examiner:
 def scan_arrivals(
     sessions_dir: Path,
     previous: SettledDays,
-    settle_seconds: float,
+    limits: Limits,
     now: float | None = None,
     max_examined: int | None = EXAMINE_PER_TICK,
 ) -> ArrivalScan:
     """The new state after one look at `sessions_dir`; `changed_days(previous, scan.state)` says what to run.
+
+    `limits` say when a folder is settled and how large a metadata file may be that places a folder in its day.
 
     Examines changed groups newest day first (the unnamed group before them), at least one per tick.
     """
@@ -224,7 +229,7 @@ def scan_arrivals(
     listing = _list(sessions_dir)
     state = SettledDays(seen=dict(previous.seen), unnamed=dict(previous.unnamed))
     scan = ArrivalScan(state, listed=len(listing.named) + len(listing.unnamed))
-    examiner = _Examiner(sessions_dir, settle_seconds, now, scan)
+    examiner = _Examiner(sessions_dir, limits, now, scan)
     present = set(listing.digests) | ({UNNAMED} if listing.unnamed else set())
     for gone in set(previous.seen) - present:
         del state.seen[gone]

@@ -113,8 +113,8 @@ def day_number(day: str) -> int:
 
 
 # -- listing ------------------------------------------------------------------------------------------------
-def describe_folder(folder: Path) -> RawSessionFolder:
-    assignment = assign_partition(folder)
+def describe_folder(folder: Path, max_metadata_bytes: int) -> RawSessionFolder:
+    assignment = assign_partition(folder, max_metadata_bytes)
     newest, count, total = newest_mtime_and_size(folder)
     return RawSessionFolder(
         name=folder.name,
@@ -126,10 +126,10 @@ def describe_folder(folder: Path) -> RawSessionFolder:
     )
 
 
-def list_session_folders(sessions_dir: Path, day: str | None = None) -> list[RawSessionFolder]:
+def list_session_folders(sessions_dir: Path, max_metadata_bytes: int, day: str | None = None) -> list[RawSessionFolder]:
     """Every session folder, by name; with `day`, only that day's (the others are not statted).
 
-    A folder whose name carries no day is placed by `assign_partition` (metadata, else mtime).
+    A folder whose name carries no day is placed by `assign_partition` (metadata within the limit, else mtime).
     """
     if not sessions_dir.is_dir():
         return []
@@ -138,5 +138,5 @@ def list_session_folders(sessions_dir: Path, day: str | None = None) -> list[Raw
     if day is not None:
         days = name_days(names)
         names = [n for n, d in zip(names, days.tolist(), strict=True) if d in (day_number(day), -1)]
-    folders = [describe_folder(sessions_dir / os.fsdecode(n)) for n in sorted(names)]
+    folders = [describe_folder(sessions_dir / os.fsdecode(n), max_metadata_bytes) for n in sorted(names)]
     return [f for f in folders if day is None or f.partition_date == day]

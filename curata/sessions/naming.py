@@ -49,8 +49,11 @@ class PartitionAssignment:
     source: str  # "folder_name", "metadata" or "mtime": how the day was found
 
 
-def assign_partition(folder: Path, max_metadata_bytes: int = 1 << 20) -> PartitionAssignment:
-    """The day a folder belongs to, so every folder lands in exactly one partition, malformed or not."""
+def assign_partition(folder: Path, max_metadata_bytes: int) -> PartitionAssignment:
+    """The day a folder belongs to, so every folder lands in exactly one partition, malformed or not.
+
+    A metadata file over `max_metadata_bytes` is not read (validation refuses it): the next one or the mtime decides.
+    """
     ts = parse_folder_name(folder.name)
     if ts is not None:
         return PartitionAssignment(ts.date(), "folder_name")

@@ -31,8 +31,10 @@ REQUIRED_FIELDS: dict[str, type] = {
 
 @dataclass(frozen=True)
 class Limits:
-    settle_seconds: float = 120.0
-    max_metadata_bytes: int = 1 << 20
+    """The session limits' one set of defaults; the `curata` resource sets each and hands them to every use."""
+
+    settle_seconds: float = 120.0  # a folder modified more recently is still being written: deferred
+    max_metadata_bytes: int = 1 << 20  # a larger metadata file is refused unread, and never places a folder
     image: ImageLimits = DEFAULT_IMAGE_LIMITS
 
 
