@@ -1,7 +1,7 @@
 """`curata`: generate sample data, run the pipeline over a data root, say what is pending, open the Dagster UI.
 
-The Dagster code location (definitions.py, assets/, resources/, sensors/) is not installed with the
-package; the commands that run jobs load it from the project folder that holds workspace.yaml.
+This is the Dagster code location's CLI, beside `runner.py`; the installed `curata` command reaches it through
+`curata.launcher`, which finds this folder. Dagster and the runner are imported only once DAGSTER_HOME is set.
 """
 
 from __future__ import annotations
@@ -18,32 +18,17 @@ from types import ModuleType
 from curata.layout import DATA_ROOT_ENV, DEFAULT_DATA_ROOT, REPORTS, DataRoot, DataRootError
 from curata.privacy import PSEUDONYM_KEY_ENV
 
-PROJECT_DIR_ENV = "CURATA_PROJECT_DIR"
+PROJECT = Path(__file__).resolve().parent  # the code location: this file lives in it
 KEY_FILE = "pseudonym.key"  # in DAGSTER_HOME: the local key when CURATA_PSEUDONYM_KEY is unset
-
-
-def code_location() -> Path:
-    """$CURATA_PROJECT_DIR, else the checkout this package runs from, else the working directory."""
-    here = Path(__file__).resolve().parents[1]
-    for candidate in (os.environ.get(PROJECT_DIR_ENV), here, Path.cwd()):
-        if candidate and all((Path(candidate) / name).is_file() for name in ("workspace.yaml", "definitions.py")):
-            folder = Path(candidate).resolve()
-            if str(folder) not in sys.path:
-                sys.path.insert(0, str(folder))
-            return folder
-    raise SystemExit(
-        f"curata: no Dagster code location (workspace.yaml) here; run in the checkout or set {PROJECT_DIR_ENV}"
-    )
 
 
 def prepare_environment(data_root: Path) -> tuple[Path, ModuleType]:
     """DAGSTER_HOME (default ./.dagster_home, seeded with the project's dagster.yaml), the data root, a dev key;
     the instance initialised once; returns the home and the code location's runner module."""
-    project = code_location()
     home = Path(os.environ.get("DAGSTER_HOME") or Path.cwd() / ".dagster_home").resolve()
     home.mkdir(parents=True, exist_ok=True)
     if not (home / "dagster.yaml").exists():
-        shutil.copy(project / "dagster.yaml", home / "dagster.yaml")
+        shutil.copy(PROJECT / "dagster.yaml", home / "dagster.yaml")
     os.environ["DAGSTER_HOME"] = str(home)
     os.environ[DATA_ROOT_ENV] = str(data_root.resolve())
     if not os.environ.get(PSEUDONYM_KEY_ENV):
@@ -154,13 +139,6 @@ def _print_summary(root: Path, runner: ModuleType) -> int:
     return 0
 
 
-def runner_module() -> ModuleType:
-    code_location()
-    import runner
-
-    return runner
-
-
 def demo(args: argparse.Namespace) -> int:
     """Generates the bundled sample data, runs every job on it, prints the summary and checks it record by record."""
     root = Path(args.root).resolve()
@@ -176,10 +154,10 @@ def demo(args: argparse.Namespace) -> int:
     status = run(args, clip_architecture=args.clip_architecture)
     if status != 0:
         return status
+    import runner
     from curata.sample.compare import all_mismatches, caption_mismatches, library_quality_report
     from curata.warehouse import Warehouse
 
-    runner = runner_module()
     warehouse = Warehouse(runner.output_store(runner.build_definitions_for(root)))
     print(json.dumps({"library quality on the planted truth": library_quality_report(DataRoot(root), warehouse)}))
     problems = all_mismatches(DataRoot(root), warehouse) + caption_mismatches(DataRoot(root), warehouse.store)
@@ -298,9 +276,8 @@ def rotate_key(args: argparse.Namespace) -> int:
 
 
 def ui(args: argparse.Namespace) -> int:
-    project = code_location()
     prepare_environment(Path(args.root).resolve())
-    os.chdir(project)
+    os.chdir(PROJECT)
     dagster = shutil.which("dagster") or str(Path(sys.executable).parent / "dagster")
     argv = [dagster, "dev", "-w", "workspace.yaml", "-h", "127.0.0.1", "-p", str(args.port)]
     print("starting:", " ".join(argv))

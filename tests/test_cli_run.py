@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from curata import cli
+import cli
 from curata.layout import DATA_ROOT_ENV, DataRoot
 from curata.sample.sessions import generate_sessions
 from curata.sessions import batch

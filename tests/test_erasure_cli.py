@@ -8,7 +8,7 @@ import io
 import pytest
 from dagster import DagsterInstance
 
-from curata import cli
+import cli
 from curata.layout import DATA_ROOT_ENV
 from curata.privacy import PSEUDONYM_KEY_ENV
 from tests.conftest import KEY, later

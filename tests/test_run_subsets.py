@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import pytest
 
-from curata import cli
+import cli
 from curata.layout import DATA_ROOT_ENV, REPORTS, DataRoot
 from curata.sample.curation import generate_curation
 from curata.sample.library import generate_library
