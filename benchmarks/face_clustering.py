@@ -23,8 +23,8 @@ import pandas as pd
 import pyarrow as pa
 
 from benchmarks.common import peak_rss_mib, run_step, write_results
-from curata.library.face_quality import labels_of, score_clustering
 from curata.library.faces import ClusterParams, FaceSet, cluster_faces, extend_clustering
+from curata.sample.face_quality import labels_of, score_clustering
 from curata.sample.faces import sample_faces
 
 WORK = Path(__file__).resolve().parent / ".work"

@@ -20,9 +20,9 @@ import numpy as np
 
 from benchmarks.common import write_results
 from curata.layout import DataRoot
-from curata.library.face_quality import DBSCAN_GRID, dbscan_grid_scores, default_dbscan, labels_of, score_clustering
 from curata.library.faces import FaceSet, cluster_faces
 from curata.library.source import JSONL_NAME
+from curata.sample.face_quality import DBSCAN_GRID, dbscan_grid_scores, default_dbscan, labels_of, score_clustering
 from curata.sample.library import generate_library
 
 

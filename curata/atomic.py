@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -32,30 +32,3 @@ def atomic_path(target: Path) -> Iterator[Path]:
         _fsync_dir(target.parent)
     finally:
         tmp.unlink(missing_ok=True)
-
-
-def write_bytes_atomic(target: Path, data: bytes) -> None:
-    with atomic_path(target) as tmp:
-        tmp.write_bytes(data)
-
-
-def write_text_atomic(target: Path, text: str) -> None:
-    write_bytes_atomic(target, text.encode("utf-8"))
-
-
-def write_with(target: Path, writer: Callable[[Path], None]) -> None:
-    """Runs `writer(tmp_path)` and publishes its output atomically at `target`."""
-    with atomic_path(target) as tmp:
-        writer(tmp)
-
-
-def publish_folder(staging: Path, target: Path) -> None:
-    """Renames a fully written staging folder to `target`; refuses to overwrite an existing one."""
-    if target.exists():
-        raise FileExistsError(f"{target} already exists; exports are never overwritten")
-    for path in staging.rglob("*"):
-        if path.is_file():
-            with open(path, "rb") as handle:
-                os.fsync(handle.fileno())
-    os.rename(staging, target)
-    _fsync_dir(target.parent)

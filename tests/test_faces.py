@@ -14,9 +14,9 @@ from sklearn.metrics import pairwise_distances
 
 from curata.library.face_linkage import isolated_groups, merge_looks
 from curata.library.face_neighbours import NeighbourSearch, nearest_neighbours
-from curata.library.face_quality import NOISE, best_dbscan, labels_of, score_clustering
 from curata.library.face_tables import CLUSTER_SCHEMA, FACE_SCHEMA
 from curata.library.faces import ClusterParams, FaceClustering, FaceSet, cluster_faces, extend_clustering
+from curata.sample.face_quality import NOISE, best_dbscan, labels_of, score_clustering
 from curata.sample.faces import LOBE_OFFSET, FaceSample, draw_encodings, make_identities, sample_faces
 
 

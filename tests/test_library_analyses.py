@@ -20,13 +20,13 @@ from curata.layout import DataRoot
 from curata.library.changes import count_changes, library_digests
 from curata.library.cooccurrence import tag_cooccurrence
 from curata.library.patterns import category_patterns, description_patterns, description_patterns_json
-from curata.library.quality import hidden_tag_hit_rates, synonym_quality
 from curata.library.report import training_report
 from curata.library.source import JSONL_NAME
 from curata.library.suggestions import improved_descriptions, suggest_tags
 from curata.library.synonyms import synonym_groups
 from curata.library.tables import LIBRARY_IMAGES
 from curata.library.tag_index import TagIndex
+from curata.sample.library_quality import hidden_tag_hit_rates, synonym_quality
 
 SMALL = [["outdoor", "beach", "sea"], ["outdoor", "beach"], ["outdoor", "city"], ["outdoor", "city", "car"], []]
 

@@ -13,7 +13,6 @@ from curata.images import DEFAULT_IMAGE_LIMITS
 from curata.layout import DataRoot
 from curata.library.analyses import analyse_tags
 from curata.library.cooccurrence import tag_cooccurrence
-from curata.library.quality import library_quality, record_mismatches
 from curata.library.records import LibraryLimits, library_record_ids, read_library
 from curata.library.source import JSONL_NAME
 from curata.library.tables import LIBRARY_TABLES
@@ -21,6 +20,7 @@ from curata.library.tag_index import TagIndex
 from curata.reconcile import reconcile
 from curata.rules import RULES
 from curata.sample.library import _person_style, generate_library
+from curata.sample.library_quality import library_quality, record_mismatches
 
 LIMITS = LibraryLimits(DEFAULT_IMAGE_LIMITS)
 TABLES = {spec.name: spec for spec in LIBRARY_TABLES}

@@ -52,7 +52,7 @@ class ClusterParams:
     """Distances are face_recognition's Euclidean face distance (it calls < 0.6 the same person);
     similarities are cosines of directions from the library's average face. The defaults were set on
     `curata.sample.faces` encodings, built to match dlib's published behaviour: on a real library,
-    check them with `face_quality.score_clustering` against a few hundred hand-labelled faces."""
+    check them with `curata.sample.face_quality.score_clustering` against a few hundred hand-labelled faces."""
 
     neighbours: int = 10
     edge_distance: float = 0.42

@@ -10,9 +10,9 @@ import pyarrow.parquet as pq
 
 from curata.export.versioned import latest_version
 from curata.layout import DataRoot
-from curata.library.face_quality import best_dbscan, default_dbscan, labels_of, score_clustering
 from curata.library.faces import FaceSet
-from curata.library.quality import library_quality, record_mismatches
+from curata.sample.face_quality import best_dbscan, default_dbscan, labels_of, score_clustering
+from curata.sample.library_quality import library_quality, record_mismatches
 from curata.storage import Store
 from curata.warehouse import Warehouse
 
