@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -13,21 +12,14 @@ from pathlib import Path
 import pytest
 
 from curata.storage import S3Connection
-from tests.services import free_port
+from tests.services import free_port, wait_for
 
 MOTO = Path(sys.executable).parent / "moto_server"
 
 
-def wait_until_up(url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            urllib.request.urlopen(url, timeout=1).close()
-            return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
+def answers(url: str) -> bool:
+    with urllib.request.urlopen(url, timeout=1):
+        return True
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +30,7 @@ def s3_endpoint() -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(f"{url}/moto-api/")
+        wait_for(lambda: answers(f"{url}/moto-api/"), timeout=30)
         yield url
     finally:
         server.terminate()

@@ -8,17 +8,19 @@ compared row for row.
 import os
 import re
 import shutil
+import time
 
 import pyarrow.parquet as pq
 import pytest
 from dagster import DagsterEventType, build_reconstructable_job, execute_job, instance_for_test
 from dask.distributed import Client
 
+from assets.dask_steps import _events_until_done
 from curata.layout import DataRoot
 from curata.privacy import PSEUDONYM_KEY_ENV
 from curata.sample.sessions import generate_sessions
 from tests.conftest import KEY
-from tests.services import dask_scheduler, job_on  # noqa: F401  (dask_scheduler: a fixture)
+from tests.services import dask_scheduler, job_on, wait_for  # noqa: F401  (dask_scheduler: a fixture)
 
 pytestmark = pytest.mark.e2e
 
@@ -67,6 +69,19 @@ def test_a_backfill_on_dask_matches_the_in_process_runs(dask_scheduler, tmp_path
     expected, got = warehouse_tables(local), warehouse_tables(on_dask)
     assert len(expected) >= 4 * len(days) and sum(map(len, expected.values())) > len(days)
     assert got == expected
+
+
+def test_a_run_being_terminated_cancels_its_remaining_dask_tasks():
+    with Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None) as client:
+        quick = client.submit(lambda: ["first step's event"])
+        quick.result()
+        slow = client.submit(time.sleep, 5)
+        seen = []
+        with pytest.raises(KeyboardInterrupt):
+            for event in _events_until_done(client, [quick, slow], stopping=lambda: True):
+                seen.append(event)
+        assert seen == ["first step's event"]
+        wait_for(lambda: slow.cancelled(), timeout=10)
 
 
 def test_in_process_execution_is_chosen_by_run_config(tmp_path, monkeypatch):
