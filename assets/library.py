@@ -84,7 +84,7 @@ def library_records(context: AssetExecutionContext, curata: CurataSettings) -> I
         output_name="library_quarantine",
         metadata={"quarantined": len(quarantine), **counts_by_rule(quarantine), "ignored": ", ".join(read.ignored)},
     )
-    yield Output(library_digests(layout, previous), output_name="library_digests")
+    yield Output(library_digests(layout, curata.max_library_record_bytes, previous), output_name="library_digests")
     rec = reconcile(
         library_record_ids(layout),
         {

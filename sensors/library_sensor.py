@@ -20,7 +20,7 @@ def library_changes(curata: CurataSettings) -> RunRequest | SkipReason:
         return SkipReason(f"no images_metadata.jsonl or .json in {layout.library}")
     warehouse = curata.warehouse
     previous = warehouse.read("library_digests") if warehouse.exists("library_digests") else None
-    current = library_digests(layout, previous)
+    current = library_digests(layout, curata.max_library_record_bytes, previous)
     changes = count_changes(previous, current)
     if previous is not None and changes.added_or_changed < CHANGED_IMAGES:
         return SkipReason(f"{changes.added_or_changed} records added or changed, fewer than {CHANGED_IMAGES}")

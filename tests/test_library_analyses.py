@@ -21,7 +21,7 @@ from curata.library.changes import count_changes, library_digests
 from curata.library.cooccurrence import tag_cooccurrence
 from curata.library.patterns import category_patterns, description_patterns, description_patterns_json
 from curata.library.report import training_report
-from curata.library.source import JSONL_NAME
+from curata.library.source import JSONL_NAME, MAX_RECORD_BYTES
 from curata.library.suggestions import improved_descriptions, suggest_tags
 from curata.library.synonyms import synonym_groups
 from curata.library.tables import LIBRARY_IMAGES
@@ -245,16 +245,17 @@ def small_library(tmp_path: Path) -> DataRoot:
     return root
 
 
+def digests(root, previous=None):
+    return library_digests(root, MAX_RECORD_BYTES, previous)
+
+
 def test_change_count_sees_added_and_edited_records_and_replaced_images(small_library, monkeypatch):
     root = small_library
-    first = library_digests(root)
-    assert (
-        count_changes(None, first).added == 3
-        and count_changes(first, library_digests(root, first)).added_or_changed == 0
-    )
+    first = digests(root)
+    assert count_changes(None, first).added == 3 and count_changes(first, digests(root, first)).added_or_changed == 0
     hashed = []
     monkeypatch.setattr(changes, "sha256_file", lambda path: hashed.append(path) or "h")
-    library_digests(root, first)
+    digests(root, first)
     assert hashed == []  # unchanged size and mtime: no image is read again
     lines = (root.library / JSONL_NAME).read_text().splitlines()
     lines[1] = json.dumps({"id": 1, "file_path": "1.jpg", "meta_tags": ["a", "b"]})
@@ -262,4 +263,4 @@ def test_change_count_sees_added_and_edited_records_and_replaced_images(small_li
     (root.library / JSONL_NAME).write_text("\n".join(lines) + "\n")
     Image.new("RGB", (30, 20)).save(root.library / "images" / "2.jpg")
     monkeypatch.undo()
-    assert count_changes(first, library_digests(root, first)) == changes.ChangeCount(added=1, changed=2, removed=0)
+    assert count_changes(first, digests(root, first)) == changes.ChangeCount(added=1, changed=2, removed=0)

@@ -33,8 +33,11 @@ class ChangeCount:
         return self.added + self.changed
 
 
-def library_digests(root: DataRoot, previous: pa.Table | None = None) -> pa.Table:
-    """library_digests for the export as it is now; `previous` (the last map) spares rehashing unchanged images."""
+def library_digests(root: DataRoot, max_record_bytes: int, previous: pa.Table | None = None) -> pa.Table:
+    """library_digests for the export as it is now; `previous` (the last map) spares rehashing unchanged images.
+
+    `max_record_bytes` is the analysis' record limit, so a record is read here as the analysis reads it.
+    """
     path = metadata_file(root)
     if path is None:
         return LIBRARY_DIGESTS.empty()
@@ -43,7 +46,7 @@ def library_digests(root: DataRoot, previous: pa.Table | None = None) -> pa.Tabl
         columns = ("image_path", "image_size", "image_mtime_ns", "image_sha256")
         known = {r[0]: r[1:] for r in zip(*(previous.column(c).to_pylist() for c in columns), strict=True) if r[0]}
     folder, keys, rows = ImageFolder.of(root), set(), []
-    for raw in iter_raw_records(path):
+    for raw in iter_raw_records(path, max_record_bytes):
         image_id = None if raw.value is None else library_id(raw.value)
         key = image_id if image_id is not None and image_id not in keys else raw.record_id
         keys.add(key)

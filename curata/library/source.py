@@ -52,7 +52,7 @@ def ignored_files(root: DataRoot) -> list[str]:
     ]
 
 
-def iter_raw_records(path: Path, max_bytes: int = MAX_RECORD_BYTES) -> Iterator[RawRecord]:
+def iter_raw_records(path: Path, max_bytes: int) -> Iterator[RawRecord]:
     """Every record of the export, in file order."""
     if path.name.endswith(".jsonl"):
         yield from _jsonl_records(path, max_bytes)
