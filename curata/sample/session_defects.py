@@ -12,6 +12,8 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+from curata.sessions.validate import DEFAULT_LIMITS
+
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
@@ -95,7 +97,7 @@ def _metadata_not_object(s: SessionFiles) -> str:
 
 
 def _metadata_too_large(s: SessionFiles) -> str:
-    _edit_meta(s, notes="x" * (2 << 20))
+    _edit_meta(s, notes="x" * 2 * DEFAULT_LIMITS.max_metadata_bytes)  # over the limit the demo runs with
     return "session.metadata_too_large"
 
 
