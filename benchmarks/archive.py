@@ -180,7 +180,7 @@ def main() -> None:
     )
     endpoint = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(f"{endpoint}/moto-api/")
+        wait_until_up(endpoint)
         results = {}
         for sessions in args.sessions:
             pristine = prepared_day(sessions, size)

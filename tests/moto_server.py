@@ -22,6 +22,11 @@ def answers(url: str) -> bool:
         return True
 
 
+def wait_until_up(endpoint: str) -> None:
+    """Until the moto server at `endpoint` answers (the shared `wait_for`)."""
+    wait_for(lambda: answers(f"{endpoint}/moto-api/"), timeout=30)
+
+
 @pytest.fixture(scope="session")
 def s3_endpoint() -> Iterator[str]:
     port = free_port()
@@ -30,7 +35,7 @@ def s3_endpoint() -> Iterator[str]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_for(lambda: answers(f"{url}/moto-api/"), timeout=30)
+        wait_until_up(url)
         yield url
     finally:
         server.terminate()

@@ -191,7 +191,7 @@ def checked_endpoint() -> Iterator[tuple[str, dict]]:
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        wait_until_up(f"{url}/moto-api/")
+        wait_until_up(url)
         iam = boto3.client(
             "iam", endpoint_url=url, region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
         )
