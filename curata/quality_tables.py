@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import fields
 
 import pyarrow as pa
 
 from curata.images import ImageFacts
-from curata.quality import WORKING_SIDE, measure_all
+from curata.quality import WORKING_SIDE, ImageQuality, flags_of, measurements
 from curata.tables import TableSpec, col
 
+MEASURED = [f.name for f in fields(ImageQuality) if f.name != "flags"]  # columns named as ImageQuality's fields
 _COLUMNS = (
     col("path", pa.string(), "the image, relative to the data root"),
     col("sha256", pa.string(), "its content hash: what exports match on"),
@@ -48,11 +50,15 @@ def quality_table(spec: TableSpec, images: Iterable[tuple[str, ImageFacts]]) -> 
     measuring are left out."""
     kept = {path: facts for path, facts in images if facts.working is not None}
     paths = sorted(kept)
-    rows = []
-    for path, quality in zip(paths, measure_all([kept[p].working for p in paths]), strict=True):
-        facts = kept[path]
-        measured = dict(vars(quality))  # not dataclasses.asdict: its deep copy costs more than measuring
-        flags = measured.pop("flags")
-        rows.append({"path": path, "sha256": facts.sha256, "width": facts.width, "height": facts.height})
-        rows[-1] |= measured | {"quality_flags": list(flags)}
-    return spec.from_rows(rows)
+    facts = [kept[p] for p in paths]
+    copies = [c for f in facts if (c := f.working) is not None]
+    measured = measurements(copies)
+    columns = {
+        "path": paths,
+        "sha256": [f.sha256 for f in facts],
+        "width": [f.width for f in facts],
+        "height": [f.height for f in facts],
+        **{name: [m[name] for m in measured] for name in MEASURED},
+        "quality_flags": [list(flags_of(m, c.thresholds)) for m, c in zip(measured, copies, strict=True)],
+    }
+    return pa.table(columns, schema=spec.schema)
