@@ -29,10 +29,10 @@ from curata.erasure.keys import KeyChanged, check_key
 from curata.erasure.people import fill_missing_people
 from curata.erasure.requests import COMPLETED, ErasureRequest, read_request, write_request
 from curata.erasure.store_keys import journal_folder, journal_key
-from curata.erasure.tables import ERASURE_TOMBSTONES, IMAGE_INDEX, PERSON_INDEX
+from curata.erasure.tables import IMAGE_INDEX, PERSON_INDEX
 from curata.erasure.targets import Target, find_target
-from curata.erasure.tombstones import tombstone_table
 from curata.sessions.tables import TRAINING_LOG_LINES, TRAINING_LOG_QUARANTINE
+from curata.tombstones import ERASURE_TOMBSTONES, tombstone_table
 
 LOG_ATTEMPTS = 3  # the app may append while the log is rewritten: plan again, at most this often
 

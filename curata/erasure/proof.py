@@ -18,9 +18,8 @@ from curata.erasure.archived import archived_sessions
 from curata.erasure.context import ErasureContext
 from curata.erasure.datasets import versions_holding
 from curata.erasure.holdings import TABLE_HOLDINGS, Erased
-from curata.erasure.tables import CONTENT, PSEUDONYM, SESSION
-from curata.erasure.tombstones import Tombstones
 from curata.sessions.naming import parse_folder_name
+from curata.tombstones import CONTENT, PSEUDONYM, SESSION, Tombstones
 
 SHOWN = 5
 

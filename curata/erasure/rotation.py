@@ -23,16 +23,16 @@ from curata.erasure.holdings import DATASET_HOLDINGS
 from curata.erasure.index import refresh_indexes
 from curata.erasure.journal import Journal, StepHook
 from curata.erasure.keys import complete_rotation, declare_rotation, read_key_record
-from curata.erasure.people import email_of, read_metadata
 from curata.erasure.requests import PENDING, all_requests
 from curata.erasure.store_keys import rotation_key, rotation_mapping_key
-from curata.erasure.tables import ERASURE_TOMBSTONES, PSEUDONYM
 from curata.export.rewrite import row_files
 from curata.export.versioned import dataset_key, version_names
 from curata.layout import EXPORTS
 from curata.privacy import PseudonymKey, PseudonymKeyError
 from curata.sessions.inventory import list_session_folders
+from curata.sessions.people import email_of, read_metadata
 from curata.sessions.tables import SESSION_PEOPLE, VALIDATED_SESSIONS
+from curata.tombstones import ERASURE_TOMBSTONES, PSEUDONYM
 
 MAPPING = pa.schema([("old", pa.string()), ("new", pa.string())])
 REKEYED_TABLES = (VALIDATED_SESSIONS.name, SESSION_PEOPLE.name)  # tables with user_pseudonym + pseudonym_key_id

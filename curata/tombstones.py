@@ -1,7 +1,8 @@
 """Tombstones: what ingestion refuses because its person asked to be erased, by pseudonym, image hash or session id.
 
-Image hashes do not depend on the pseudonym key, so they still match after a rotation; a pseudonym
-tombstone matches only under the key that made it (see `rotation`).
+Erasure writes them, ingestion reads them: they live below both. Image hashes do not depend on the pseudonym
+key, so they still match after a rotation; a pseudonym tombstone matches only under the key that made it
+(see `curata.erasure.rotation`).
 """
 
 from __future__ import annotations
@@ -12,8 +13,25 @@ from datetime import datetime
 
 import pyarrow as pa
 
-from curata.erasure.tables import CONTENT, ERASURE_TOMBSTONES, PSEUDONYM, SESSION
+from curata.tables import TableSpec, col
 from curata.warehouse import Warehouse
+
+PSEUDONYM, CONTENT, SESSION = "pseudonym", "content", "session"  # kinds of tombstone
+
+# No column has a role: the tombstones are what erasure keeps on purpose, never what it removes.
+ERASURE_TOMBSTONES = TableSpec(
+    "erasure_tombstones",
+    "What was erased, so that it is refused if it comes back: pseudonyms, image hashes and session ids, never an "
+    "email. One partition per erasure request.",
+    (
+        col("request_id", pa.string(), "the erasure request (`erasure/requests/<id>.json`)"),
+        col("kind", pa.string(), "`pseudonym`, `content` (an image's sha256) or `session` (a folder name)"),
+        col("value", pa.string(), "the pseudonym, hash or folder name"),
+        col("pseudonym_key_id", pa.string(), "for a pseudonym, the key that made it; null otherwise"),
+        col("erased_at", pa.timestamp("ms", tz="UTC"), "when the request was made"),
+    ),
+    "request",
+)
 
 
 @dataclass(frozen=True)
