@@ -27,7 +27,7 @@ from curata.sessions.batch import AcceptedLookup, PartitionResult, accepted_in, 
 from curata.sessions.checks import accepted_session_problems
 from curata.sessions.inventory import list_session_folders
 from curata.sessions.tables import RAW_SESSIONS, SESSION_PEOPLE
-from curata.tombstones import Tombstones
+from curata.sessions.tombstones import Tombstones
 from resources import CurataSettings
 
 GROUP = "sessions"

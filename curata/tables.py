@@ -7,7 +7,8 @@ A column that can hold a person says so by its role: erasure, its proof and the 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
 
 import pyarrow as pa
 
@@ -30,11 +31,12 @@ class Role:
 SESSION_FOLDER = Role("session folder")  # a session folder's name (`session-<ts>`): one person's record
 PSEUDONYM = Role("pseudonym")  # keyed HMAC of an email: the only value derived from an email a table holds
 IMAGE_HASH = Role("image hash")  # sha256 of an image's bytes
+IMAGE_PATH = Role("image path")  # an image's path relative to the data root (a list column: several)
 
 
 def image_path(hash_column: str | None = None) -> Role:
-    """An image's path relative to the data root (a list column: several), paired with its hash column."""
-    return Role("image path", hash_column)
+    """An image path paired with the column of its content hash, when the row has one."""
+    return replace(IMAGE_PATH, hash_column=hash_column)
 
 
 def col(name: str, type_: pa.DataType, doc: str, role: Role | None = None) -> pa.Field:
@@ -63,9 +65,9 @@ def column_role(field: pa.Field) -> Role | None:
     return Role(meta[ROLE].decode("utf-8"), hash_column.decode("utf-8") if hash_column else None)
 
 
-def columns_with(columns: tuple[pa.Field, ...], kind: str) -> tuple[pa.Field, ...]:
-    """The columns whose role is of this kind, in declaration order."""
-    return tuple(f for f in columns if (role := column_role(f)) is not None and role.kind == kind)
+def columns_with(columns: Iterable[pa.Field], role: Role) -> tuple[pa.Field, ...]:
+    """The columns whose role is of this kind (an image path whatever its hash column), in declaration order."""
+    return tuple(f for f in columns if (own := column_role(f)) is not None and own.kind == role.kind)
 
 
 @dataclass(frozen=True)

@@ -1,20 +1,16 @@
-"""Tombstones: what ingestion refuses because its person asked to be erased, by pseudonym, image hash or session id.
+"""The tombstones table: what was erased, by pseudonym, image hash or session id, so it is refused if it comes back.
 
-Erasure writes them, ingestion reads them: they live below both. Image hashes do not depend on the pseudonym
-key, so they still match after a rotation; a pseudonym tombstone matches only under the key that made it
-(see `curata.erasure.rotation`).
+Erasure writes it and ingestion reads it (`curata.sessions.tombstones`): it is declared below both.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from datetime import datetime
 
 import pyarrow as pa
 
 from curata.tables import TableSpec, col
-from curata.warehouse import Warehouse
 
 PSEUDONYM, CONTENT, SESSION = "pseudonym", "content", "session"  # kinds of tombstone
 
@@ -32,38 +28,6 @@ ERASURE_TOMBSTONES = TableSpec(
     ),
     "request",
 )
-
-
-@dataclass(frozen=True)
-class Tombstones:
-    """kind -> value -> the request that erased it."""
-
-    erased: dict[str, dict[str, str]] = field(default_factory=dict)
-
-    @classmethod
-    def load(cls, warehouse: Warehouse) -> Tombstones:
-        table = warehouse.read_all(ERASURE_TOMBSTONES.name, columns=["request_id", "kind", "value"])
-        erased: dict[str, dict[str, str]] = {PSEUDONYM: {}, CONTENT: {}, SESSION: {}}
-        for request, kind, value in zip(*(table.column(c).to_pylist() for c in table.column_names), strict=True):
-            erased.setdefault(kind, {})[value] = request
-        return cls(erased)
-
-    def of(self, kind: str) -> dict[str, str]:
-        return self.erased.get(kind, {})
-
-    def match(self, folder: str, pseudonym: str | None, hashes: Iterable[str | None]) -> str | None:
-        """The request that erased this session's person, image or folder; None when nothing matches."""
-        for kind, values in ((SESSION, [folder]), (PSEUDONYM, [pseudonym]), (CONTENT, hashes)):
-            for value in values:
-                if value is not None and value in self.of(kind):
-                    return self.of(kind)[value]
-        return None
-
-    def __bool__(self) -> bool:
-        return any(self.erased.values())
-
-
-NO_TOMBSTONES = Tombstones()
 
 
 def tombstone_table(

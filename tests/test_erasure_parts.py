@@ -18,10 +18,11 @@ from curata.quarantine import quarantine_row, quarantine_table
 from curata.rules import Violation
 from curata.sessions import batch
 from curata.sessions.tables import SESSION_PEOPLE, TRAINING_LOG_LINES
+from curata.sessions.tombstones import Tombstones
 from curata.sessions.training_log import line_record_id
 from curata.sessions.validate import Limits
 from curata.storage import Store
-from curata.tombstones import CONTENT, PSEUDONYM, SESSION, Tombstones
+from curata.tombstones import CONTENT, PSEUDONYM, SESSION
 from curata.warehouse import Warehouse
 from tests.conftest import PSEUDONYM_KEY, later
 from tests.dagster_helpers import warehouse_of

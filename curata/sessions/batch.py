@@ -19,8 +19,8 @@ from curata.quarantine import quarantine_row, quarantine_table
 from curata.rules import Violation
 from curata.sessions.people import session_person
 from curata.sessions.tables import DEFERRED_SESSIONS, SESSION_PEOPLE, VALIDATED_SESSIONS
+from curata.sessions.tombstones import NO_TOMBSTONES, Tombstones
 from curata.sessions.validate import DEFAULT_LIMITS, Limits, SessionOutcome, validate_session
-from curata.tombstones import NO_TOMBSTONES, Tombstones
 from curata.warehouse import Warehouse
 
 SESSION_RECORD = "session_folder"
