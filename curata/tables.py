@@ -45,11 +45,12 @@ def col(name: str, type_: pa.DataType, doc: str, role: Role | None = None) -> pa
 
 
 def with_role(field: pa.Field, role: Role | None) -> pa.Field:
+    """The field with its role in its metadata (unchanged without one)."""
     if role is None:
         return field
-    meta = {ROLE: role.kind.encode("utf-8")} | (
-        {HASH_COLUMN: role.hash_column.encode("utf-8")} if role.hash_column else {}
-    )
+    meta = {ROLE: role.kind.encode("utf-8")}
+    if role.hash_column:
+        meta[HASH_COLUMN] = role.hash_column.encode("utf-8")
     return field.with_metadata({**(field.metadata or {}), **meta})
 
 
@@ -113,8 +114,8 @@ def render_markdown(specs: list[TableSpec]) -> str:
 
 
 def _notes(spec: TableSpec) -> list[str]:
+    """What the roles of a table's columns are used for, when not for the default."""
     notes = ["The embedder covers its images."] if spec.images_embedded else []
-    roles = any(column_role(f) for f in spec.columns)
-    return notes + (
-        ["Erasure requests do not reach it (its own source)."] if roles and not spec.reached_by_erasure else []
-    )
+    if not spec.reached_by_erasure and any(column_role(f) for f in spec.columns):
+        notes.append("Erasure requests do not reach it: a source of its own, not app users' records.")
+    return notes

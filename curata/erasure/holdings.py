@@ -48,11 +48,10 @@ class Holding:
     paths: tuple[str, ...] = ()  # image paths relative to the data root
 
     @classmethod
-    def of(cls, name: str, columns: Iterable[pa.Field]) -> Holding:
+    def of(cls, name: str, columns: tuple[pa.Field, ...]) -> Holding:
         """The holding the columns' roles declare (no columns when none can hold a person)."""
-        fields = tuple(columns)
-        by_role = (tuple(f.name for f in columns_with(fields, r)) for r in (SESSION_FOLDER, PSEUDONYM, IMAGE_HASH))
-        return cls(name, *by_role, tuple(f.name for f in columns_with(fields, IMAGE_PATH)))
+        roles = (SESSION_FOLDER, PSEUDONYM, IMAGE_HASH, IMAGE_PATH)  # in the order of the fields above
+        return cls(name, *(tuple(f.name for f in columns_with(columns, role)) for role in roles))
 
     @property
     def columns(self) -> list[str]:
