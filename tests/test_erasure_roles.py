@@ -7,12 +7,15 @@ import pyarrow as pa
 import pytest
 
 from curata import catalog
+from curata.erasure.context import ErasureContext
 from curata.erasure.erase import erase_request
 from curata.erasure.index import refresh_indexes
 from curata.erasure.proof import remaining
 from curata.erasure.requests import new_request
+from curata.layout import DataRoot
 from curata.sessions.tables import SESSION_PEOPLE
 from curata.tables import PSEUDONYM, SESSION_FOLDER, TableSpec, col, image_path
+from curata.warehouse import UNPARTITIONED
 from tests.conftest import PSEUDONYM_KEY
 from tests.test_erasure_helpers import DAY_KEY, context
 
@@ -43,11 +46,11 @@ ROWS = {
         {"session_folder": BOB_FOLDER, "thumbnail_path": f"sessions/{BOB_FOLDER}/thumb.jpg"},
     ],
 }
-PARTITION = {NOTES: "_all", THUMBNAILS: DAY_KEY}
+PARTITION = {NOTES: UNPARTITIONED, THUMBNAILS: DAY_KEY}  # as the warehouse lists them
 
 
 @pytest.fixture
-def people(root):
+def people(root: DataRoot) -> ErasureContext:
     """Two people's sessions in `session_people` and the indexes: what a request finds them by."""
     ctx = context(root)
     rows = [
@@ -59,16 +62,18 @@ def people(root):
     return ctx
 
 
-def register(monkeypatch, spec: TableSpec) -> None:
+def register(monkeypatch: pytest.MonkeyPatch, spec: TableSpec) -> None:
     monkeypatch.setattr(catalog, "SPECS", (*catalog.SPECS, spec))
     monkeypatch.setitem(catalog.TABLES, spec.name, spec)
 
 
 @pytest.mark.parametrize("spec", [NOTES, THUMBNAILS], ids=lambda spec: spec.name)
-def test_a_registered_table_with_a_role_column_is_erased_and_proven_clean(people, monkeypatch, spec):
+def test_a_registered_table_with_a_role_column_is_erased_and_proven_clean(
+    people: ErasureContext, monkeypatch: pytest.MonkeyPatch, spec: TableSpec
+) -> None:
     ctx, partition = people, PARTITION[spec]
     register(monkeypatch, spec)
-    ctx.warehouse.write(spec.name, spec.from_rows(ROWS[spec]), None if partition == "_all" else partition)
+    ctx.warehouse.write(spec.name, spec.from_rows(ROWS[spec]), partition)
     request = new_request(ctx.store, pseudonym=ANA, key_id=PSEUDONYM_KEY.key_id)
 
     entry = erase_request(ctx, request.id)
@@ -80,12 +85,14 @@ def test_a_registered_table_with_a_role_column_is_erased_and_proven_clean(people
 
 
 @pytest.mark.parametrize("spec", [NOTES, THUMBNAILS], ids=lambda spec: spec.name)
-def test_the_proof_names_a_registered_table_that_still_holds_an_erased_person(people, monkeypatch, spec):
+def test_the_proof_names_a_registered_table_that_still_holds_an_erased_person(
+    people: ErasureContext, monkeypatch: pytest.MonkeyPatch, spec: TableSpec
+) -> None:
     ctx, partition = people, PARTITION[spec]
     register(monkeypatch, spec)
     erase_request(ctx, new_request(ctx.store, pseudonym=ANA, key_id=PSEUDONYM_KEY.key_id).id)
     assert remaining(ctx) == []
 
-    ctx.warehouse.write(spec.name, spec.from_rows(ROWS[spec]), None if partition == "_all" else partition)
+    ctx.warehouse.write(spec.name, spec.from_rows(ROWS[spec]), partition)
 
     assert remaining(ctx) == [f"{spec.name}[{partition}]: {len(ROWS[spec]) - 1} row(s) of erased people"]

@@ -20,7 +20,7 @@ def imported(path: Path) -> set[str]:
     return out
 
 
-def test_sessions_never_import_erasure():
+def test_sessions_never_import_erasure() -> None:
     files = sorted((CURATA / "sessions").rglob("*.py"))
     found = {
         f.relative_to(CURATA).as_posix(): sorted(m for m in imported(f) if m.split(".")[:2] == ["curata", "erasure"])
