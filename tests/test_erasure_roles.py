@@ -1,7 +1,9 @@
-"""A table declared with a column that can hold a person, and registered, is reached by the erasure and by its
-proof with no other edit: what they look for is read from the columns' roles, not from a list."""
+"""A table declared with a column that can hold a person, and registered, is reached by the erasure, by its
+proof and by a key rotation with no other edit: what they look for is read from the columns' roles, not a list."""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import pyarrow as pa
 import pytest
@@ -12,14 +14,18 @@ from curata.erasure.erase import erase_request
 from curata.erasure.index import refresh_indexes
 from curata.erasure.proof import remaining
 from curata.erasure.requests import new_request
+from curata.erasure.rotation import rotate_key
 from curata.layout import DataRoot
+from curata.privacy import PseudonymKey
+from curata.sample.session_defects import SessionFiles
 from curata.sessions.tables import SESSION_PEOPLE
 from curata.tables import PSEUDONYM, SESSION_FOLDER, TableSpec, col, image_path
 from curata.warehouse import UNPARTITIONED
 from tests.conftest import PSEUDONYM_KEY
 from tests.test_erasure_helpers import DAY_KEY, context
 
-ANA, BOB = PSEUDONYM_KEY.pseudonymize("ana@example.com"), PSEUDONYM_KEY.pseudonymize("bob@example.com")
+ANA_EMAIL = "ana@example.com"
+ANA, BOB = PSEUDONYM_KEY.pseudonymize(ANA_EMAIL), PSEUDONYM_KEY.pseudonymize("bob@example.com")
 ANA_FOLDER, BOB_FOLDER = "session-2025-01-15T10-30-45-123Z", "session-2025-01-15T11-00-00-000Z"
 
 # Unpartitioned, found by pseudonym only: erasure rewrites it in place.
@@ -96,3 +102,19 @@ def test_the_proof_names_a_registered_table_that_still_holds_an_erased_person(
     ctx.warehouse.write(spec.name, spec.from_rows(ROWS[spec]), partition)
 
     assert remaining(ctx) == [f"{spec.name}[{partition}]: {len(ROWS[spec]) - 1} row(s) of erased people"]
+
+
+def test_a_rotation_rekeys_a_registered_table_with_a_pseudonym_column(
+    root: DataRoot, make_session: Callable[..., SessionFiles], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register(monkeypatch, NOTES)
+    make_session(email=ANA_EMAIL)  # ana's email is still in a session's metadata; bob's is nowhere
+    ctx = context(root)
+    ctx.warehouse.write(NOTES.name, NOTES.from_rows(ROWS[NOTES]))
+    new = PseudonymKey(b"another-pseudonym-key-0123456789")
+
+    summary = rotate_key(ctx, new)
+
+    ana, bob = ROWS[NOTES]
+    assert ctx.warehouse.read(NOTES.name).to_pylist() == [ana | {"user_pseudonym": new.pseudonymize(ANA_EMAIL)}, bob]
+    assert summary["tables"][NOTES.name] == {"rows_rekeyed": 1, "rows_left_with_the_old_key": 1}
