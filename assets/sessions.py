@@ -20,7 +20,6 @@ from assets.policies import described, table_out
 from assets.quality import quality_output
 from curata.archive import refuse_if_archived
 from curata.erasure.keys import check_key
-from curata.erasure.tombstones import Tombstones
 from curata.quality_tables import SESSION_IMAGE_QUALITY
 from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
@@ -28,6 +27,7 @@ from curata.sessions.batch import AcceptedLookup, PartitionResult, accepted_in, 
 from curata.sessions.checks import accepted_session_problems
 from curata.sessions.inventory import list_session_folders
 from curata.sessions.tables import RAW_SESSIONS, SESSION_PEOPLE
+from curata.sessions.tombstones import Tombstones
 from resources import CurataSettings
 
 GROUP = "sessions"

@@ -32,7 +32,7 @@ from curata.embeddings.store import EmbeddingStore
 from curata.embeddings.tables import IMAGE_EMBEDDINGS
 from curata.erasure.context import ErasureContext
 from curata.erasure.erase import erase_request
-from curata.erasure.holdings import IMAGE_EMBEDDINGS_HOLDING, SESSION_HOLDINGS, Erased
+from curata.erasure.holdings import Erased, by_session_day, table_holdings
 from curata.erasure.index import refresh_indexes
 from curata.erasure.requests import new_request, read_request
 from curata.erasure.targets import find_target
@@ -215,11 +215,12 @@ def floor(root: DataRoot) -> int:
     wh = Warehouse(Store.at(root.root))
     scanned = 0
     tables = {}
-    for holding in (*SESSION_HOLDINGS, IMAGE_EMBEDDINGS_HOLDING):
+    for holding in table_holdings(lambda spec: by_session_day(spec) or spec.name == IMAGE_EMBEDDINGS.name):
         parts = [wh.read(holding.name, p, columns=holding.columns) for p in wh.partitions(holding.name)]
-        tables[holding] = pa.concat_tables(parts)
-        scanned += tables[holding].num_rows
-    people = tables[SESSION_HOLDINGS[-1]]
+        if parts:
+            tables[holding] = pa.concat_tables(parts)
+            scanned += tables[holding].num_rows
+    people = next(t for h, t in tables.items() if h.name == SESSION_PEOPLE.name)
     mine = people.filter(pc.equal(people.column("user_pseudonym"), KEY.pseudonymize(PERSON)))
     folders = frozenset(mine.column("session_folder").to_pylist())
     hashes = frozenset(mine.column("original_sha256").to_pylist() + mine.column("edited_sha256").to_pylist())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from curata.archive.tables import ARCHIVE_INVENTORY
 from curata.curation.tables import CURATION_QUARANTINE, VALIDATED_CROPS, VALIDATED_SELECTIONS
 from curata.embeddings.tables import IMAGE_EMBEDDINGS
-from curata.erasure.tables import ERASURE_TOMBSTONES, IMAGE_INDEX, PERSON_INDEX
+from curata.erasure.tables import IMAGE_INDEX, PERSON_INDEX
 from curata.library.face_tables import FACE_CLUSTER_ASSIGNMENTS, FACE_CLUSTERS
 from curata.library.tables import LIBRARY_TABLES
 from curata.projects.tables import HISTORICAL_GROUPS, HISTORICAL_PAIRS, PROJECT_QUARANTINE, PROJECT_STATS
@@ -20,6 +20,7 @@ from curata.sessions.tables import (
     VALIDATED_SESSIONS,
 )
 from curata.tables import TableSpec, render_markdown
+from curata.tombstones import ERASURE_TOMBSTONES
 from curata.training.tables import TRAINING_TABLES
 
 SPECS: tuple[TableSpec, ...] = (

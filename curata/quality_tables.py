@@ -9,12 +9,12 @@ import pyarrow as pa
 
 from curata.images import ImageFacts
 from curata.quality import WORKING_SIDE, ImageQuality, flags_of, measurements
-from curata.tables import TableSpec, col
+from curata.tables import IMAGE_HASH, TableSpec, col, image_path
 
 MEASURED = [f.name for f in fields(ImageQuality) if f.name != "flags"]  # columns named as ImageQuality's fields
 _COLUMNS = (
-    col("path", pa.string(), "the image, relative to the data root"),
-    col("sha256", pa.string(), "its content hash: what exports match on"),
+    col("path", pa.string(), "the image, relative to the data root", image_path("sha256")),
+    col("sha256", pa.string(), "its content hash: what exports match on", IMAGE_HASH),
     col("width", pa.int32(), "its width in pixels"),
     col("height", pa.int32(), "its height in pixels"),
     col("brightness", pa.float64(), "mean luma, 0-255"),
@@ -28,20 +28,23 @@ _COLUMNS = (
 )
 
 
-def quality_spec(name: str, source: str, partitioned_by: str | None = None) -> TableSpec:
+def quality_spec(
+    name: str, source: str, partitioned_by: str | None = None, reached_by_erasure: bool = True
+) -> TableSpec:
     return TableSpec(
         name,
         f"Quality of every accepted image of {source}, measured while it was decoded for validation. "
         "Flagged images stay here and in their source tables; exports leave them out by default.",
         _COLUMNS,
         partitioned_by,
+        reached_by_erasure=reached_by_erasure,
     )
 
 
 SESSION_IMAGE_QUALITY = quality_spec("session_image_quality", "the day's sessions (original and edited)", "day")
 CURATION_IMAGE_QUALITY = quality_spec("curation_image_quality", "the curation logs")
 PROJECT_IMAGE_QUALITY = quality_spec("project_image_quality", "the project (sandbox stages and winners)", "project")
-LIBRARY_IMAGE_QUALITY = quality_spec("library_image_quality", "the photo library")
+LIBRARY_IMAGE_QUALITY = quality_spec("library_image_quality", "the photo library", reached_by_erasure=False)
 QUALITY_TABLES = (SESSION_IMAGE_QUALITY, CURATION_IMAGE_QUALITY, PROJECT_IMAGE_QUALITY, LIBRARY_IMAGE_QUALITY)
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 import pyarrow as pa
 
 from curata.rules import RULES, Violation
-from curata.tables import TableSpec, col
+from curata.tables import Role, TableSpec, col, with_role
 
 QUARANTINE_COLUMNS = (
     col("record_kind", pa.string(), "what kind of record was refused (`session_folder`, `crop_row`, ...)"),
@@ -21,9 +21,12 @@ QUARANTINE_COLUMNS = (
 QUARANTINE_SCHEMA = pa.schema(list(QUARANTINE_COLUMNS))
 
 
-def quarantine_spec(name: str, description: str, partitioned_by: str | None = None) -> TableSpec:
-    """Every quarantine table has the same columns; only its name and records differ."""
-    return TableSpec(name, description, QUARANTINE_COLUMNS, partitioned_by)
+def quarantine_spec(
+    name: str, description: str, partitioned_by: str | None = None, record_role: Role | None = None
+) -> TableSpec:
+    """Every quarantine table has the same columns; only its name and records (and what their ids are) differ."""
+    columns = tuple(with_role(f, record_role) if f.name == "record_id" else f for f in QUARANTINE_COLUMNS)
+    return TableSpec(name, description, columns, partitioned_by)
 
 
 def quarantine_row(record_kind: str, record_id: str, partition: str, violation: Violation) -> dict[str, str]:

@@ -16,7 +16,7 @@ from assets.curation import curation_outcomes
 from assets.projects import historical_project_pairs
 from curata.curation.collect import CurationLogger
 from curata.erasure.context import ErasureContext
-from curata.erasure.holdings import TABLE_HOLDINGS, Erased
+from curata.erasure.holdings import Erased, table_holdings
 from curata.hashing import sha256_file
 from curata.layout import DataRoot
 from curata.privacy import PseudonymKey
@@ -144,7 +144,7 @@ def rows_holding(root: DataRoot, erased: Erased) -> dict[str, int]:
     """table -> rows of `erased` in it, over every partition of every table that can hold a person."""
     wh = warehouse_of(root)
     out = {}
-    for holding in TABLE_HOLDINGS:
+    for holding in table_holdings():
         for partition in wh.partitions(holding.name):
             table = wh.read(holding.name, partition, columns=holding.columns)
             count = pa.compute.sum(holding.matches(table, erased)).as_py() or 0

@@ -13,16 +13,16 @@ from curata.erasure.index import BY_PERSON, lookup, refresh_indexes
 from curata.erasure.keys import KeyChanged, check_key, complete_rotation, declare_rotation, read_key_record
 from curata.erasure.log_lines import LogChanged, plan_log, renumber, rewrite_log
 from curata.erasure.people import fill_missing_people
-from curata.erasure.tables import CONTENT, PSEUDONYM, SESSION
-from curata.erasure.tombstones import Tombstones
 from curata.privacy import PseudonymKey
 from curata.quarantine import quarantine_row, quarantine_table
 from curata.rules import Violation
 from curata.sessions import batch
 from curata.sessions.tables import SESSION_PEOPLE, TRAINING_LOG_LINES
+from curata.sessions.tombstones import Tombstones
 from curata.sessions.training_log import line_record_id
 from curata.sessions.validate import Limits
 from curata.storage import Store
+from curata.tombstones import CONTENT, PSEUDONYM, SESSION
 from curata.warehouse import Warehouse
 from tests.conftest import PSEUDONYM_KEY, later
 from tests.dagster_helpers import warehouse_of

@@ -3,7 +3,7 @@
 import pyarrow as pa
 
 from curata.quarantine import quarantine_spec
-from curata.tables import TableSpec, col
+from curata.tables import IMAGE_HASH, TableSpec, col, image_path
 
 _STRINGS = pa.list_(pa.string())
 
@@ -15,12 +15,13 @@ VALIDATED_SELECTIONS = TableSpec(
         col("timestamp", pa.string(), "as logged"),
         col("session_id", pa.string(), "as logged"),
         col("set_id", pa.string(), "as logged"),
-        col("chosen_path", pa.string(), "the chosen image, normalised"),
-        col("chosen_sha256", pa.string(), "its content hash"),
-        col("rejected_paths", _STRINGS, "the rejected images"),
-        col("rejected_sha256", _STRINGS, "their content hashes"),
+        col("chosen_path", pa.string(), "the chosen image, normalised", image_path("chosen_sha256")),
+        col("chosen_sha256", pa.string(), "its content hash", IMAGE_HASH),
+        col("rejected_paths", _STRINGS, "the rejected images", image_path("rejected_sha256")),
+        col("rejected_sha256", _STRINGS, "their content hashes", IMAGE_HASH),
         col("path_methods", _STRINGS, "per path: `direct` (as written) or `suffix` (longest matching path suffix)"),
     ),
+    images_embedded=True,
 )
 
 VALIDATED_CROPS = TableSpec(
@@ -34,9 +35,9 @@ VALIDATED_CROPS = TableSpec(
         col("directory", pa.string(), "as logged; null for the older tool layout"),
         col("tool_layout", pa.string(), "`canonical`, `no_directory` (older tool) or `extra_columns` (newer tool)"),
         col("chosen_idx", pa.int32(), "index of the chosen image in the group"),
-        col("chosen_path", pa.string(), "the chosen image"),
-        col("chosen_sha256", pa.string(), "its content hash"),
-        col("image_paths", _STRINGS, "the group's images"),
+        col("chosen_path", pa.string(), "the chosen image", image_path("chosen_sha256")),
+        col("chosen_sha256", pa.string(), "its content hash", IMAGE_HASH),
+        col("image_paths", _STRINGS, "the group's images", image_path()),
         col("image_stages", _STRINGS, "their stages, as logged"),
         col("image_widths", pa.list_(pa.int32()), "widths, from the file where the log said (0, 0) or nothing"),
         col("image_heights", pa.list_(pa.int32()), "heights, likewise"),
@@ -53,6 +54,7 @@ VALIDATED_CROPS = TableSpec(
         col("crop_ny2", pa.float64(), "box bottom, normalised"),
         col("path_methods", _STRINGS, "per image path, then chosen_path: `direct` or `suffix`"),
     ),
+    images_embedded=True,
 )
 
 CURATION_QUARANTINE = quarantine_spec(

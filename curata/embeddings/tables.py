@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from curata.tables import TableSpec, col
+from curata.tables import IMAGE_HASH, TableSpec, col
 
 OK = "ok"
 FAILED = "failed"  # the image could not be embedded: recorded so it is not retried until its bytes change
@@ -14,7 +14,8 @@ IMAGE_EMBEDDINGS = TableSpec(
     "image_embeddings",
     "Every image an accepted record references, and whether the configured model has a vector for it.",
     (
-        col("sha256", pa.string(), "content hash of the image (the store's key)"),
+        col("sha256", pa.string(), "content hash of the image (the store's key)", IMAGE_HASH),
+        # No role: erasure keeps the rows (and vectors) of images another person's session also holds.
         col("path", pa.string(), "a path it was referenced by"),
         col("fingerprint", pa.string(), "the model whose vectors these are (`embeddings/<fingerprint>/model.json`)"),
         col("status", pa.string(), "`ok`, `failed` (recorded, retried only when the bytes change) or `missing`"),

@@ -7,6 +7,9 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
+from curata.catalog import SPECS
+from curata.tables import IMAGE_PATH, TableSpec, column_role, columns_with
+
 
 @dataclass(frozen=True)
 class WantedImage:
@@ -14,13 +17,14 @@ class WantedImage:
     path: str  # relative to the data root
 
 
-# table -> (path column, hash column) pairs; list columns hold several images per row.
-SOURCES: dict[str, list[tuple[str, str]]] = {
-    "validated_sessions": [("original_path", "original_sha256"), ("edited_path", "edited_sha256")],
-    "validated_selections": [("chosen_path", "chosen_sha256"), ("rejected_paths", "rejected_sha256")],
-    "validated_crops": [("chosen_path", "chosen_sha256")],
-    "historical_pairs": [("chosen_path", "chosen_sha256"), ("rejected_path", "rejected_sha256")],
-}
+def image_columns(spec: TableSpec) -> list[tuple[str, str]]:
+    """(path column, hash column) pairs of the table's image paths that have a hash; a list column holds several."""
+    roles = ((f.name, column_role(f)) for f in columns_with(spec.columns, IMAGE_PATH))
+    return [(path, role.hash_column) for path, role in roles if role is not None and role.hash_column]
+
+
+# table -> its image columns, for every table whose images the embedder covers (its accepted records').
+SOURCES: dict[str, list[tuple[str, str]]] = {spec.name: image_columns(spec) for spec in SPECS if spec.images_embedded}
 
 
 def wanted_images(tables: Mapping[str, pa.Table]) -> list[WantedImage]:

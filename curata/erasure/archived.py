@@ -16,7 +16,7 @@ import zstandard
 from curata.archive.cold import ColdTier
 from curata.archive.manifest import MANIFEST_NAME, folder_of
 from curata.archive.packing import CHUNK
-from curata.erasure.people import email_of, metadata_object
+from curata.sessions.people import email_of, metadata_object
 
 
 @dataclass

@@ -15,23 +15,21 @@ import pyarrow.compute as pc
 from curata.curation.logs import CROP_LOG, SELECTION_LOG, validate_log
 from curata.curation.paths import PathResolver
 from curata.curation.quality import curation_image_quality
-from curata.curation.tables import CURATION_QUARANTINE
-from curata.erasure.holdings import CURATION_HOLDINGS, PAIRS_HOLDING, Erased
+from curata.curation.tables import CURATION_QUARANTINE, VALIDATED_CROPS, VALIDATED_SELECTIONS
+from curata.erasure.holdings import Erased, Holding, holdings_of
 from curata.hashing import sha256_file
 from curata.images import ImageLimits
 from curata.layout import DataRoot
 from curata.projects.pairs import mine_project
 from curata.projects.scan import accepted_images, scan_project
+from curata.projects.tables import HISTORICAL_GROUPS, HISTORICAL_PAIRS, PROJECT_QUARANTINE, PROJECT_STATS
 from curata.quality_tables import CURATION_IMAGE_QUALITY, PROJECT_IMAGE_QUALITY, quality_table
 from curata.warehouse import Warehouse
 
-PROJECT_TABLES = (
-    "historical_groups",
-    "historical_pairs",
-    "project_quarantine",
-    "project_stats",
-    "project_image_quality",
-)
+# The tables derived again from the curation logs, and from a project's files (in the order mining returns them).
+CURATION_TABLES = (VALIDATED_SELECTIONS, VALIDATED_CROPS, CURATION_QUARANTINE, CURATION_IMAGE_QUALITY)
+PROJECT_TABLES = (HISTORICAL_GROUPS, HISTORICAL_PAIRS, PROJECT_QUARANTINE, PROJECT_STATS, PROJECT_IMAGE_QUALITY)
+PAIRS_HOLDING = Holding.of(HISTORICAL_PAIRS.name, HISTORICAL_PAIRS.columns)  # a project is mined again if they hit
 
 
 @dataclass(frozen=True)
@@ -49,7 +47,7 @@ def erase_from_curation(inputs: Inputs, erased: Erased) -> dict:
     wh = inputs.warehouse
     hit_paths: set[str] = set()
     rows = 0
-    for holding in CURATION_HOLDINGS:
+    for holding in holdings_of(CURATION_TABLES):
         if not wh.exists(holding.name):
             continue
         table = wh.read(holding.name, columns=holding.columns)
@@ -65,8 +63,8 @@ def erase_from_curation(inputs: Inputs, erased: Erased) -> dict:
         n: validate_log(folder / n, (folder / n).relative_to(inputs.layout.root).as_posix(), resolver)
         for n in (SELECTION_LOG, CROP_LOG)
     }
-    wh.write("validated_selections", logs[SELECTION_LOG].accepted)
-    wh.write("validated_crops", logs[CROP_LOG].accepted)
+    wh.write(VALIDATED_SELECTIONS.name, logs[SELECTION_LOG].accepted)
+    wh.write(VALIDATED_CROPS.name, logs[CROP_LOG].accepted)
     wh.write(CURATION_QUARANTINE.name, pa.concat_tables([r.quarantined for r in logs.values()]))
     selections, crops = logs[SELECTION_LOG].accepted, logs[CROP_LOG].accepted
     wh.write(CURATION_IMAGE_QUALITY.name, curation_image_quality(selections, crops, resolver))
@@ -92,8 +90,8 @@ def erase_from_projects(inputs: Inputs, erased: Erased) -> dict:
         mined = mine_project(project, files, inputs.layout.root, workers=inputs.workers)
         quality = quality_table(PROJECT_IMAGE_QUALITY, accepted_images(files, mined.groups))
         tables = (mined.groups, mined.pairs, mined.quarantined, mined.stats, quality)
-        for name, table in zip(PROJECT_TABLES, tables, strict=True):
-            wh.write(name, table, project)
+        for spec, table in zip(PROJECT_TABLES, tables, strict=True):
+            wh.write(spec.name, table, project)
         out[project] = {"pairs": rows, "files_removed": removed}
     return out
 

@@ -2,7 +2,8 @@
 
 Order: find (through the indexes), tombstones (so a concurrent ingest cannot accept the person again), hot
 folders, archived days, the warehouse's partitions, the app's training log, curation and project rows with
-their image copies, embeddings, the indexes, every export version, then the audit entry.
+their image copies, embeddings, the indexes, every export version, then the audit entry. Which tables hold a
+person is read from their columns' roles (`curata.erasure.holdings`): a table declared with one is reached.
 """
 
 from __future__ import annotations
@@ -19,22 +20,35 @@ from curata.archive.tables import ARCHIVE_INVENTORY, inventory_table
 from curata.embeddings.store import EmbeddingStore
 from curata.erasure import log_lines
 from curata.erasure.audit import counts, read_audit, write_audit
-from curata.erasure.cascade import erase_from_curation, erase_from_projects
+from curata.erasure.cascade import CURATION_TABLES, PROJECT_TABLES, erase_from_curation, erase_from_projects
 from curata.erasure.context import ErasureContext
 from curata.erasure.datasets import take_down, versions_holding, without
-from curata.erasure.holdings import DATASET_HOLDINGS, IMAGE_EMBEDDINGS_HOLDING, SESSION_HOLDINGS, Erased
-from curata.erasure.index import remove_from_indexes
+from curata.erasure.holdings import DATASET_HOLDINGS, Erased, Holding, by_session_day, table_holdings
+from curata.erasure.index import INDEXES, remove_from_indexes
 from curata.erasure.journal import Journal, StepHook
 from curata.erasure.keys import KeyChanged, check_key
 from curata.erasure.people import fill_missing_people
 from curata.erasure.requests import COMPLETED, ErasureRequest, read_request, write_request
 from curata.erasure.store_keys import journal_folder, journal_key
-from curata.erasure.tables import ERASURE_TOMBSTONES, IMAGE_INDEX, PERSON_INDEX
+from curata.erasure.tables import IMAGE_INDEX, PERSON_INDEX
 from curata.erasure.targets import Target, find_target
-from curata.erasure.tombstones import tombstone_table
 from curata.sessions.tables import TRAINING_LOG_LINES, TRAINING_LOG_QUARANTINE
+from curata.tables import TableSpec
+from curata.tombstones import ERASURE_TOMBSTONES, tombstone_table
 
 LOG_ATTEMPTS = 3  # the app may append while the log is rewritten: plan again, at most this often
+# Tables a step of their own derives again (from the curation logs, a project's files, session_people, the app's
+# log): filtering them in place first would hide from that step the rows it looks for.
+DERIVED_AGAIN = frozenset(
+    spec.name
+    for spec in (
+        *CURATION_TABLES,
+        *PROJECT_TABLES,
+        *(i.spec for i in INDEXES),
+        TRAINING_LOG_LINES,
+        TRAINING_LOG_QUARANTINE,
+    )
+)
 
 
 def erase_request(
@@ -55,7 +69,7 @@ def erase_request(
         "hot_folders": journal.run("hot_folders", lambda: _hot_folders(ctx, target)),
         "archives": {day: _archive(ctx, journal, request, target, day, key) for day, key in target.archives.items()},
         "tables": journal.run("session_tables", lambda: _session_tables(ctx, target, erased))
-        | journal.run("image_embeddings", lambda: _catalog(ctx, erased)),
+        | journal.run("tables_in_place", lambda: _tables_in_place(ctx, erased)),
         "training_log": _training_log(ctx, journal, request, erased),
         "curation": journal.run("curation", lambda: erase_from_curation(ctx.inputs, erased)),
         "projects": journal.run("projects", lambda: erase_from_projects(ctx.inputs, erased)),
@@ -137,29 +151,37 @@ def _session_tables(ctx: ErasureContext, target: Target, erased: Erased) -> dict
     """Every session table partition of the person's days rewritten without their rows (each write atomic)."""
     wh = ctx.warehouse
     out: dict[str, dict[str, int]] = {}
-    for holding in SESSION_HOLDINGS:
+    for holding in table_holdings(by_session_day):
         for day in target.days:
-            if wh.exists(holding.name, day):
-                table = wh.read(holding.name, day)
-                hit = holding.matches(table, erased)
-                count = pc.sum(hit).as_py() or 0
-                if count:
-                    wh.write(holding.name, table.filter(pc.invert(hit)), day)
-                    out.setdefault(holding.name, {})[day] = count
+            if wh.exists(holding.name, day) and (count := _rewrite_without(ctx, holding, day, erased)):
+                out.setdefault(holding.name, {})[day] = count
     return out
 
 
-def _catalog(ctx: ErasureContext, erased: Erased) -> dict[str, dict[str, int]]:
+def _tables_in_place(ctx: ErasureContext, erased: Erased) -> dict[str, dict[str, int]]:
+    """Every other table that can hold a person, each partition rewritten without their rows (image_embeddings,
+    the probes' label issues, ...)."""
+    out: dict[str, dict[str, int]] = {}
+    for holding in table_holdings(_filtered_in_place):
+        for partition in ctx.warehouse.partitions(holding.name):
+            if count := _rewrite_without(ctx, holding, partition, erased):
+                out.setdefault(holding.name, {})[partition] = count
+    return out
+
+
+def _filtered_in_place(spec: TableSpec) -> bool:
+    return not by_session_day(spec) and spec.name not in DERIVED_AGAIN
+
+
+def _rewrite_without(ctx: ErasureContext, holding: Holding, partition: str, erased: Erased) -> int:
+    """The partition rewritten (atomically) without the rows of `erased`, if it holds any; returns their count."""
     wh = ctx.warehouse
-    name = IMAGE_EMBEDDINGS_HOLDING.name
-    if not wh.exists(name) or not erased.hashes:
-        return {}
-    table = wh.read(name)
-    hit = IMAGE_EMBEDDINGS_HOLDING.matches(table, erased)
+    table = wh.read(holding.name, partition)
+    hit = holding.matches(table, erased)
     count = pc.sum(hit).as_py() or 0
     if count:
-        wh.write(name, table.filter(pc.invert(hit)))
-    return {name: {"_all": count}} if count else {}
+        wh.write(holding.name, table.filter(pc.invert(hit)), partition)
+    return count
 
 
 def _training_log(ctx: ErasureContext, journal: Journal, request: ErasureRequest, erased: Erased) -> dict:

@@ -1,28 +1,28 @@
-"""Where each table and each dataset holds a person: the columns of session folders, pseudonyms, image hashes
-and image paths. The erasure removes the rows these match; the proof check looks for them everywhere.
+"""Where each table and each dataset holds a person, read from the roles of their declared columns: session
+folders, pseudonyms, image hashes and image paths. The erasure removes the rows these match; the proof check
+looks for them everywhere. A table registered in `curata.catalog` with such a column is reached by both.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from curata.erasure.tables import IMAGE_INDEX, PERSON_INDEX
+from curata import catalog
+from curata.export.crop_boxes import CROP_BOXES
+from curata.export.edit_triplets import EDIT_TRIPLETS
+from curata.export.preference_pairs import preference_spec
+from curata.export.versioned import DatasetSpec
 from curata.layout import DataRoot
-from curata.quality_tables import CURATION_IMAGE_QUALITY, PROJECT_IMAGE_QUALITY, SESSION_IMAGE_QUALITY
-from curata.sessions.tables import (
-    DEFERRED_SESSIONS,
-    RAW_SESSIONS,
-    SESSION_PEOPLE,
-    SESSION_QUARANTINE,
-    TRAINING_LOG_LINES,
-    VALIDATED_SESSIONS,
-)
+from curata.sessions.tables import SESSION_PEOPLE
+from curata.tables import IMAGE_HASH, IMAGE_PATH, PSEUDONYM, SESSION_FOLDER, TableSpec, columns_with
 
 SESSIONS_PREFIX = f"{DataRoot(Path('.')).sessions.name}/"  # image paths in a session folder: `sessions/<folder>/...`
+PUBLISHED = (EDIT_TRIPLETS, preference_spec(1), CROP_BOXES)  # the published datasets (roles do not depend on dim)
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,12 @@ class Holding:
     hashes: tuple[str, ...] = ()
     paths: tuple[str, ...] = ()  # image paths relative to the data root
 
+    @classmethod
+    def of(cls, name: str, columns: tuple[pa.Field, ...]) -> Holding:
+        """The holding the columns' roles declare (no columns when none can hold a person)."""
+        roles = (SESSION_FOLDER, PSEUDONYM, IMAGE_HASH, IMAGE_PATH)  # in the order of the fields above
+        return cls(name, *(tuple(f.name for f in columns_with(columns, role)) for role in roles))
+
     @property
     def columns(self) -> list[str]:
         return list(dict.fromkeys(self.folders + self.pseudonyms + self.hashes + self.paths))
@@ -64,64 +70,24 @@ class Holding:
         return hit
 
 
-# Daily session tables: the rows of a person's folders are in their days' partitions.
-SESSION_HOLDINGS = (
-    Holding(RAW_SESSIONS.name, folders=("session_folder",)),
-    Holding(
-        VALIDATED_SESSIONS.name,
-        folders=("session_folder",),
-        pseudonyms=("user_pseudonym",),
-        hashes=("original_sha256", "edited_sha256"),
-        paths=("original_path", "edited_path"),
-    ),
-    Holding(SESSION_QUARANTINE.name, folders=("record_id",)),
-    Holding(DEFERRED_SESSIONS.name, folders=("session_folder",)),
-    Holding(
-        SESSION_PEOPLE.name,
-        folders=("session_folder",),
-        pseudonyms=("user_pseudonym",),
-        hashes=("original_sha256", "edited_sha256"),
-    ),
-    Holding(SESSION_IMAGE_QUALITY.name, hashes=("sha256",), paths=("path",)),
-)
-IMAGE_EMBEDDINGS_HOLDING = Holding("image_embeddings", hashes=("sha256",))
-# Curation and project rows that point at a person's images (their bytes, or their session folders).
-CURATION_HOLDINGS = (
-    Holding(
-        "validated_selections", hashes=("chosen_sha256", "rejected_sha256"), paths=("chosen_path", "rejected_paths")
-    ),
-    Holding("validated_crops", hashes=("chosen_sha256",), paths=("chosen_path", "image_paths")),
-    Holding(CURATION_IMAGE_QUALITY.name, hashes=("sha256",), paths=("path",)),
-)
-PAIRS_HOLDING = Holding("historical_pairs", hashes=("chosen_sha256", "rejected_sha256"))
-PROJECT_QUALITY_HOLDING = Holding(PROJECT_IMAGE_QUALITY.name, hashes=("sha256",))  # rewritten with the pairs
-INDEX_HOLDINGS = (
-    Holding(PERSON_INDEX.name, folders=("session_folder",), pseudonyms=("user_pseudonym",)),
-    Holding(IMAGE_INDEX.name, folders=("session_folder",), pseudonyms=("user_pseudonym",), hashes=("sha256",)),
-)
-TABLE_HOLDINGS = (
-    *SESSION_HOLDINGS,
-    Holding(TRAINING_LOG_LINES.name, folders=("session_id",)),
-    IMAGE_EMBEDDINGS_HOLDING,
-    *CURATION_HOLDINGS,
-    PAIRS_HOLDING,
-    PROJECT_QUALITY_HOLDING,
-    *INDEX_HOLDINGS,
-)
+def holdings_of(specs: Iterable[TableSpec | DatasetSpec]) -> list[Holding]:
+    """The holdings of those tables (or datasets) that have a column able to hold a person."""
+    return [h for h in (Holding.of(spec.name, spec.columns) for spec in specs) if h.columns]
+
+
+def table_holdings(where: Callable[[TableSpec], bool] = lambda spec: True) -> list[Holding]:
+    """The holdings of the registered tables erasure reaches (those `where` selects), read from the registry
+    when called."""
+    return holdings_of(spec for spec in catalog.SPECS if spec.reached_by_erasure and where(spec))
+
+
+def by_session_day(spec: TableSpec) -> bool:
+    """Partitioned as `session_people` is: a person's rows are in the partitions of their sessions' days."""
+    return spec.partitioned_by == SESSION_PEOPLE.partitioned_by
+
 
 # Published datasets (`exports/<name>/<version>/`): the columns that say whose a row is.
-DATASET_HOLDINGS = {
-    "edit_triplets": Holding(
-        "edit_triplets",
-        folders=("session_id",),
-        pseudonyms=("user_pseudonym",),
-        hashes=("original_sha256", "edited_sha256"),
-    ),
-    "preference_pairs": Holding(
-        "preference_pairs", hashes=("image_0_uid", "image_1_uid"), paths=("image_0_path", "image_1_path")
-    ),
-    "crop_boxes": Holding("crop_boxes", hashes=("image_sha256",), paths=("image_path",)),
-}
+DATASET_HOLDINGS = {h.name: h for h in holdings_of(PUBLISHED)}
 
 
 def _any_in(column: pa.ChunkedArray, values: frozenset[str]) -> pa.Array:

@@ -17,10 +17,10 @@ from curata.embeddings.store import EmbeddingStore
 from curata.erasure.archived import archived_sessions
 from curata.erasure.context import ErasureContext
 from curata.erasure.datasets import versions_holding
-from curata.erasure.holdings import TABLE_HOLDINGS, Erased
-from curata.erasure.tables import CONTENT, PSEUDONYM, SESSION
-from curata.erasure.tombstones import Tombstones
+from curata.erasure.holdings import Erased, table_holdings
 from curata.sessions.naming import parse_folder_name
+from curata.sessions.tombstones import Tombstones
+from curata.tombstones import CONTENT, PSEUDONYM, SESSION
 
 SHOWN = 5
 
@@ -77,7 +77,7 @@ def _archive_holds(ctx: ErasureContext, key: str, erased: Erased) -> list[str]:
 
 def tables(ctx: ErasureContext, erased: Erased) -> list[str]:
     wh, problems = ctx.warehouse, []
-    for holding in TABLE_HOLDINGS:
+    for holding in table_holdings():
         for partition in wh.partitions(holding.name):
             table = wh.read(holding.name, partition, columns=holding.columns)
             count = pc.sum(holding.matches(table, erased)).as_py() or 0

@@ -19,23 +19,22 @@ from curata.archive.receipts import REMOVED, receipts
 from curata.erasure.archived import archived_sessions
 from curata.erasure.context import ErasureContext
 from curata.erasure.datasets import take_down
-from curata.erasure.holdings import DATASET_HOLDINGS
-from curata.erasure.index import refresh_indexes
+from curata.erasure.holdings import DATASET_HOLDINGS, Holding, table_holdings
+from curata.erasure.index import INDEXES, refresh_indexes
 from curata.erasure.journal import Journal, StepHook
 from curata.erasure.keys import complete_rotation, declare_rotation, read_key_record
-from curata.erasure.people import email_of, read_metadata
 from curata.erasure.requests import PENDING, all_requests
 from curata.erasure.store_keys import rotation_key, rotation_mapping_key
-from curata.erasure.tables import ERASURE_TOMBSTONES, PSEUDONYM
 from curata.export.rewrite import row_files
 from curata.export.versioned import dataset_key, version_names
 from curata.layout import EXPORTS
 from curata.privacy import PseudonymKey, PseudonymKeyError
 from curata.sessions.inventory import list_session_folders
-from curata.sessions.tables import SESSION_PEOPLE, VALIDATED_SESSIONS
+from curata.sessions.people import email_of, read_metadata
+from curata.tombstones import ERASURE_TOMBSTONES, PSEUDONYM
 
 MAPPING = pa.schema([("old", pa.string()), ("new", pa.string())])
-REKEYED_TABLES = (VALIDATED_SESSIONS.name, SESSION_PEOPLE.name)  # tables with user_pseudonym + pseudonym_key_id
+KEY_ID = "pseudonym_key_id"  # beside a table's pseudonyms, where it has one: the key that made them
 
 
 def rotate_key(ctx: ErasureContext, new: PseudonymKey, on_step: StepHook | None = None) -> dict:
@@ -53,8 +52,8 @@ def rotate_key(ctx: ErasureContext, new: PseudonymKey, on_step: StepHook | None 
     mapping = _read_mapping(ctx, new)
     summary = {"from": old.key_id, "to": new.key_id, "people": found["people"], "sources": found}
     summary["tables"] = {
-        name: journal.run(f"table:{name}", lambda n=name: _rekey_table(ctx, n, mapping, old.key_id, new.key_id))
-        for name in REKEYED_TABLES
+        h.name: journal.run(f"table:{h.name}", lambda h=h: _rekey_table(ctx, h, mapping, old.key_id, new.key_id))
+        for h in rekeyed_tables()
     }
     summary["indexes_days_read"] = len(journal.run("indexes", lambda: refresh_indexes(ctx.warehouse)))
     summary["tombstones"] = journal.run("tombstones", lambda: _rekey_tombstones(ctx, mapping, new.key_id))
@@ -87,23 +86,45 @@ def _read_mapping(ctx: ErasureContext, new: PseudonymKey) -> dict[str, str]:
     return dict(zip(table.column("old").to_pylist(), table.column("new").to_pylist(), strict=True))
 
 
-def _rekey_table(ctx: ErasureContext, name: str, mapping: dict[str, str], old_id: str, new_id: str) -> dict:
+def rekeyed_tables() -> list[Holding]:
+    """Every registered table holding pseudonyms, re-keyed in place; the indexes are refreshed from
+    `session_people` instead."""
+    indexes = {index.spec.name for index in INDEXES}
+    return [h for h in table_holdings(lambda spec: spec.name not in indexes) if h.pseudonyms]
+
+
+def _rekey_table(ctx: ErasureContext, holding: Holding, mapping: dict[str, str], old_id: str, new_id: str) -> dict:
     """Every partition's pseudonyms mapped; a pseudonym of the old key with no source left is counted, not changed."""
     wh, changed, unmapped = ctx.warehouse, 0, 0
-    for partition in wh.partitions(name):
-        table = wh.read(name, partition)
-        pseudonyms = table.column("user_pseudonym").to_pylist()
-        key_ids = table.column("pseudonym_key_id").to_pylist()
-        new_pseudonyms = [mapping.get(p, p) for p in pseudonyms]
-        new_ids = [new_id if p in mapping else k for p, k in zip(pseudonyms, key_ids, strict=True)]
-        pairs = zip(pseudonyms, key_ids, strict=True)
-        unmapped += sum(p is not None and p not in mapping and k == old_id for p, k in pairs)
-        moved = sum(p in mapping for p in pseudonyms)
+    for partition in wh.partitions(holding.name):
+        table = wh.read(holding.name, partition)
+        rekeyed, moved, left = _rekeyed(table, holding.pseudonyms, mapping, old_id, new_id)
+        unmapped += left
         if moved:
-            table = _set(table, "user_pseudonym", new_pseudonyms)
-            wh.write(name, _set(table, "pseudonym_key_id", new_ids), partition)
+            wh.write(holding.name, rekeyed, partition)
             changed += moved
     return {"rows_rekeyed": changed, "rows_left_with_the_old_key": unmapped}
+
+
+def _rekeyed(
+    table: pa.Table, columns: tuple[str, ...], mapping: dict[str, str], old_id: str, new_id: str
+) -> tuple[pa.Table, int, int]:
+    """(the table with its pseudonyms and key ids mapped, values mapped, old-key values left unmapped); a table
+    without a key id column holds pseudonyms of the old key."""
+    has_key_ids = KEY_ID in table.column_names
+    key_ids = table.column(KEY_ID).to_pylist() if has_key_ids else [old_id] * table.num_rows
+    mapped_rows, moved, unmapped = [False] * table.num_rows, 0, 0
+    for column in columns:
+        pseudonyms = table.column(column).to_pylist()
+        hit = [p in mapping for p in pseudonyms]
+        moved += sum(hit)
+        pairs = zip(pseudonyms, hit, key_ids, strict=True)
+        unmapped += sum(p is not None and not h and k == old_id for p, h, k in pairs)
+        mapped_rows = [m or h for m, h in zip(mapped_rows, hit, strict=True)]
+        table = _set(table, column, [mapping.get(p, p) for p in pseudonyms])
+    if has_key_ids:
+        table = _set(table, KEY_ID, [new_id if m else k for m, k in zip(mapped_rows, key_ids, strict=True)])
+    return table, moved, unmapped
 
 
 def _rekey_tombstones(ctx: ErasureContext, mapping: dict[str, str], new_id: str) -> int:

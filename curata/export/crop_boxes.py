@@ -18,7 +18,7 @@ from curata.export.neardup import load_vectors
 from curata.export.splits import Grouping, assign_splits
 from curata.export.versioned import DatasetSpec, ExportResult, Plan, Provenance, publish_export
 from curata.images import ImageLimits, ImageRejected, inspect_image
-from curata.tables import col
+from curata.tables import IMAGE_HASH, col, image_path
 from curata.training.findings import FLAG_COLUMNS, Findings, flagged, probe_facts, probe_notes
 from curata.training.tables import CROP_LABEL_ISSUES
 
@@ -44,8 +44,8 @@ CROP_BOXES = DatasetSpec(
         *(col(c, pa.float64(), f"box {e}, pixels") for c, e in zip(_BOX, _EDGES, strict=True)),
         *(col(c, pa.float64(), f"box {e}, in [0, 1]") for c, e in zip(_NORMALISED, _EDGES, strict=True)),
         col("sizes_recovered", pa.bool_(), "the log had no size for this image (or (0, 0)); it was read from the file"),
-        col("image_sha256", pa.string(), "content hash of the image"),
-        col("image_path", pa.string(), "path of the image under the data root"),
+        col("image_sha256", pa.string(), "content hash of the image", IMAGE_HASH),
+        col("image_path", pa.string(), "path of the image under the data root", image_path("image_sha256")),
         col("stage", pa.string(), "the image's stage, as logged"),
         col("record_id", pa.string(), "the log row, `select_crop_log.csv:<line>`"),
         col("session_id", pa.string(), "the curation session, as logged"),

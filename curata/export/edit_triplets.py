@@ -16,7 +16,7 @@ from curata.export.inputs import ExportContext, read_verified
 from curata.export.neardup import load_vectors
 from curata.export.splits import Grouping, assign_splits
 from curata.export.versioned import DatasetSpec, ExportResult, Plan, Provenance, publish_export
-from curata.tables import col
+from curata.tables import IMAGE_HASH, PSEUDONYM, SESSION_FOLDER, col
 
 SOURCE_TABLE = "validated_sessions"
 _PATHS = {"input_image": "original_path", "edited_image": "edited_path"}
@@ -29,12 +29,17 @@ EDIT_TRIPLETS = DatasetSpec(
         image_col("input_image", "the original photo, its file's bytes"),
         col("edit_prompt", pa.string(), "the instruction the user typed, cleaned"),
         image_col("edited_image", "the AI result, its file's bytes"),
-        col("session_id", pa.string(), "the generation session, `session-<ts>`"),
+        col("session_id", pa.string(), "the generation session, `session-<ts>`", SESSION_FOLDER),
         col("timestamp", pa.timestamp("ms", tz="UTC"), "session time"),
         col("partition_date", pa.string(), "the day partition it was validated in"),
-        col("original_sha256", pa.string(), "content hash of input_image"),
-        col("edited_sha256", pa.string(), "content hash of edited_image"),
-        col("user_pseudonym", pa.string(), "keyed HMAC of the user's email (for deletion requests); null if anonymous"),
+        col("original_sha256", pa.string(), "content hash of input_image", IMAGE_HASH),
+        col("edited_sha256", pa.string(), "content hash of edited_image", IMAGE_HASH),
+        col(
+            "user_pseudonym",
+            pa.string(),
+            "keyed HMAC of the user's email (for deletion requests); null if anonymous",
+            PSEUDONYM,
+        ),
         col("edit_prompt_raw", pa.string(), "the instruction exactly as the user typed it"),
     ),
     grouping=Grouping(key_columns=("session_id",), image_columns=("original_sha256", "edited_sha256")),

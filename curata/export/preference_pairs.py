@@ -23,7 +23,7 @@ from curata.export.inputs import ExportContext, read_verified
 from curata.export.neardup import Vectors, load_vectors
 from curata.export.splits import Grouping, assign_splits
 from curata.export.versioned import DatasetSpec, ExportResult, Plan, Provenance, publish_export
-from curata.tables import col
+from curata.tables import IMAGE_HASH, col, image_path
 from curata.text import caption_text
 from curata.training.findings import FLAG_COLUMNS, Findings, flagged, probe_facts, probe_notes
 from curata.training.tables import PAIR_LABEL_ISSUES
@@ -79,11 +79,11 @@ def preference_spec(dim: int) -> DatasetSpec:
                 "where: `png:parameters`, `png:comfyui`, `exif:UserComment`, `xmp:dc:description`, `sidecar:txt`, "
                 "`sidecar:json`, `source:<column>`, ...; empty without a caption",
             ),
-            col("best_image_uid", pa.string(), "sha256 of the preferred image"),
-            col("image_0_uid", pa.string(), "sha256 of jpg_0"),
-            col("image_1_uid", pa.string(), "sha256 of jpg_1"),
-            col("image_0_path", pa.string(), "path of jpg_0 under the data root"),
-            col("image_1_path", pa.string(), "path of jpg_1 under the data root"),
+            col("best_image_uid", pa.string(), "sha256 of the preferred image", IMAGE_HASH),
+            col("image_0_uid", pa.string(), "sha256 of jpg_0", IMAGE_HASH),
+            col("image_1_uid", pa.string(), "sha256 of jpg_1", IMAGE_HASH),
+            col("image_0_path", pa.string(), "path of jpg_0 under the data root", image_path("image_0_uid")),
+            col("image_1_path", pa.string(), "path of jpg_1 under the data root", image_path("image_1_uid")),
             col("stage_0", pa.int32(), "jpg_0's stage in its project group; null for selection logs"),
             col("stage_1", pa.int32(), "jpg_1's stage; null for selection logs"),
             col("source", pa.string(), "`historical` (a finished project) or `selection` (the selection log)"),

@@ -7,7 +7,7 @@ import json
 import pyarrow as pa
 
 from curata.quarantine import quarantine_spec
-from curata.tables import TableSpec, col
+from curata.tables import IMAGE_HASH, TableSpec, col, image_path
 
 ENCODING_DIM = 128  # face_recognition (dlib ResNet) encodings
 ENCODING_TYPE = pa.list_(pa.float32(), ENCODING_DIM)
@@ -19,8 +19,8 @@ LIBRARY_IMAGES = TableSpec(
     (
         col("record_id", pa.string(), RECORD_ID_DOC),
         col("id", pa.string(), "the library's image id (integers written as decimal strings)"),
-        col("path", pa.string(), "the image, relative to the data root (`library/images/...`)"),
-        col("sha256", pa.string(), "content hash of the image"),
+        col("path", pa.string(), "the image, relative to the data root (`library/images/...`)", image_path("sha256")),
+        col("sha256", pa.string(), "content hash of the image", IMAGE_HASH),
         col("width", pa.int32(), "width in pixels, from the decoded image"),
         col("height", pa.int32(), "height in pixels"),
         col("description", pa.string(), "the short caption; empty when the record has none"),
@@ -30,6 +30,7 @@ LIBRARY_IMAGES = TableSpec(
         col("face_count", pa.int32(), "faces detected in the image"),
     ),
     read_as_dictionary=("tags.list.element",),  # the co-occurrence counts codes, never re-hashes a tag string
+    reached_by_erasure=False,
 )
 
 LIBRARY_FACES = TableSpec(
@@ -110,12 +111,18 @@ LIBRARY_DIGESTS = TableSpec(
         col("key", pa.string(), "the library id, or the record id for a record without a usable or unique id"),
         col("record_id", pa.string(), RECORD_ID_DOC),
         col("record_sha256", pa.string(), "hash of the record's bytes"),
-        col("image_path", pa.string(), "the image, relative to the data root; null if the record names none"),
+        col(
+            "image_path",
+            pa.string(),
+            "the image, relative to the data root; null if the record names none",
+            image_path("image_sha256"),
+        ),
         col("image_size", pa.int64(), "its size in bytes at the last hash; -1 if missing"),
         col("image_mtime_ns", pa.int64(), "its modification time at the last hash; -1 if missing"),
-        col("image_sha256", pa.string(), "its content hash; empty if missing"),
+        col("image_sha256", pa.string(), "its content hash; empty if missing", IMAGE_HASH),
         col("digest", pa.string(), "hash of record_sha256 and image_sha256: the record's identity for change counts"),
     ),
+    reached_by_erasure=False,
 )
 
 LIBRARY_DOCUMENTS = TableSpec(

@@ -3,7 +3,7 @@
 import pyarrow as pa
 
 from curata.quarantine import quarantine_spec
-from curata.tables import TableSpec, col
+from curata.tables import IMAGE_HASH, TableSpec, col, image_path
 
 _PROJECT = col("project", pa.string(), "project folder name (the partition key)")
 _GROUP_KEY = col("group_key", pa.string(), "`YYYYMMDD_HHMMSS` from the stage file names")
@@ -17,11 +17,11 @@ HISTORICAL_GROUPS = TableSpec(
         _GROUP_KEY,
         _GROUP_TIME,
         col("outcome", pa.string(), "`chosen`, `none_kept` (every member rejected) or `quarantined` (two winners)"),
-        col("members", pa.list_(pa.string()), "sandbox stage files, by stage"),
+        col("members", pa.list_(pa.string()), "sandbox stage files, by stage", image_path()),
         col("stages", pa.list_(pa.int32()), "their stage numbers"),
-        col("chosen_path", pa.string(), "the kept stage (null unless `chosen`)"),
+        col("chosen_path", pa.string(), "the kept stage (null unless `chosen`)", image_path()),
         col("chosen_stage", pa.int32(), "its stage number"),
-        col("winner_path", pa.string(), "the file in the project root that matched it"),
+        col("winner_path", pa.string(), "the file in the project root that matched it", image_path()),
         col("match_method", pa.string(), "`name`, `content` (identical bytes) or `pixels` (lossless re-encode)"),
         col("anomaly", pa.bool_(), "a lower stage beat a higher one"),
     ),
@@ -35,16 +35,22 @@ HISTORICAL_PAIRS = TableSpec(
         _PROJECT,
         _GROUP_KEY,
         _GROUP_TIME,
-        col("chosen_path", pa.string(), "the kept sandbox image"),
-        col("rejected_path", pa.string(), "a sandbox image of the same group that was not kept"),
+        col("chosen_path", pa.string(), "the kept sandbox image", image_path("chosen_sha256")),
+        col(
+            "rejected_path",
+            pa.string(),
+            "a sandbox image of the same group that was not kept",
+            image_path("rejected_sha256"),
+        ),
         col("chosen_stage", pa.int32(), "stage of the chosen image"),
         col("rejected_stage", pa.int32(), "stage of the rejected image"),
-        col("chosen_sha256", pa.string(), "content hash of the chosen image"),
-        col("rejected_sha256", pa.string(), "content hash of the rejected image"),
+        col("chosen_sha256", pa.string(), "content hash of the chosen image", IMAGE_HASH),
+        col("rejected_sha256", pa.string(), "content hash of the rejected image", IMAGE_HASH),
         col("anomaly", pa.bool_(), "`chosen_stage < rejected_stage`"),
         col("match_method", pa.string(), "how the winner was matched"),
     ),
     "project",
+    images_embedded=True,
 )
 
 _COUNT = pa.int64()

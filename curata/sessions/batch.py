@@ -12,14 +12,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curata import rules
-from curata.erasure.people import session_person
-from curata.erasure.tombstones import NO_TOMBSTONES, Tombstones
 from curata.privacy import PseudonymKey
 from curata.progress import Progress
 from curata.quality_tables import SESSION_IMAGE_QUALITY, quality_table
 from curata.quarantine import quarantine_row, quarantine_table
 from curata.rules import Violation
+from curata.sessions.people import session_person
 from curata.sessions.tables import DEFERRED_SESSIONS, SESSION_PEOPLE, VALIDATED_SESSIONS
+from curata.sessions.tombstones import NO_TOMBSTONES, Tombstones
 from curata.sessions.validate import DEFAULT_LIMITS, Limits, SessionOutcome, validate_session
 from curata.warehouse import Warehouse
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pyarrow as pa
 
 from curata.quarantine import quarantine_spec
-from curata.tables import TableSpec, col
+from curata.tables import IMAGE_HASH, PSEUDONYM, SESSION_FOLDER, TableSpec, col, image_path
 
 RAW_SESSIONS = TableSpec(
     "raw_sessions",
     "Every session folder of the day as found on disk: the input records.",
     (
-        col("session_folder", pa.string(), "folder name, the record id"),
+        col("session_folder", pa.string(), "folder name, the record id", SESSION_FOLDER),
         col(
             "partition_date", pa.string(), "the day: from the folder name, else the metadata timestamp, else the mtime"
         ),
@@ -27,21 +27,21 @@ VALIDATED_SESSIONS = TableSpec(
     "validated_sessions",
     "Sessions that passed every rule: one edit triplet each.",
     (
-        col("session_id", pa.string(), "`session-<ts>`"),
-        col("session_folder", pa.string(), "the folder name (equal to session_id)"),
+        col("session_id", pa.string(), "`session-<ts>`", SESSION_FOLDER),
+        col("session_folder", pa.string(), "the folder name (equal to session_id)", SESSION_FOLDER),
         col("partition_date", pa.string(), "day of the session"),
         col("timestamp", pa.timestamp("ms", tz="UTC"), "session time"),
         col("instruction", pa.string(), "the edit instruction, cleaned (`curata.text.clean_text`)"),
         col("instruction_raw", pa.string(), "the instruction exactly as the metadata holds it"),
-        col("user_pseudonym", pa.string(), "keyed HMAC of the email; null for anonymous"),
+        col("user_pseudonym", pa.string(), "keyed HMAC of the email; null for anonymous", PSEUDONYM),
         col("pseudonym_key_id", pa.string(), "id of the key that made the pseudonym; null for anonymous"),
-        col("original_path", pa.string(), "path of the original photo"),
-        col("original_sha256", pa.string(), "its content hash"),
+        col("original_path", pa.string(), "path of the original photo", image_path("original_sha256")),
+        col("original_sha256", pa.string(), "its content hash", IMAGE_HASH),
         col("original_width", pa.int32(), "its width in pixels, from the decoded image"),
         col("original_height", pa.int32(), "its height in pixels"),
         col("original_bytes", pa.int64(), "its file size"),
-        col("edited_path", pa.string(), "path of the AI result"),
-        col("edited_sha256", pa.string(), "its content hash"),
+        col("edited_path", pa.string(), "path of the AI result", image_path("edited_sha256")),
+        col("edited_sha256", pa.string(), "its content hash", IMAGE_HASH),
         col("edited_width", pa.int32(), "its width in pixels"),
         col("edited_height", pa.int32(), "its height in pixels"),
         col("edited_bytes", pa.int64(), "its file size"),
@@ -49,10 +49,11 @@ VALIDATED_SESSIONS = TableSpec(
         col("content_key", pa.string(), "sha256 of both image hashes and the cleaned instruction: duplicate detection"),
     ),
     "day",
+    images_embedded=True,
 )
 
 SESSION_QUARANTINE = quarantine_spec(
-    "session_quarantine", "One row per refused session folder: rule, file, detail, hint.", "day"
+    "session_quarantine", "One row per refused session folder: rule, file, detail, hint.", "day", SESSION_FOLDER
 )
 
 DEFERRED_SESSIONS = TableSpec(
@@ -60,7 +61,7 @@ DEFERRED_SESSIONS = TableSpec(
     "Folders that may still be written: validated by a later run, never lost. Only waiting defers a folder; "
     "what waiting cannot cure (a link out of the data root, a link loop) is quarantined.",
     (
-        col("session_folder", pa.string(), "folder not yet settled"),
+        col("session_folder", pa.string(), "folder not yet settled", SESSION_FOLDER),
         col("partition_date", pa.string(), "day"),
         col("reason", pa.string(), "why it waits: modified inside the settle time, or dated ahead (clock skew)"),
     ),
@@ -72,7 +73,7 @@ TRAINING_LOG_LINES = TableSpec(
     "Status of every non-blank line of `sessions/training-log.jsonl`.",
     (
         col("line_no", pa.int64(), "1-based line number (blank lines are not records)"),
-        col("session_id", pa.string(), "as logged; null when the line does not parse"),
+        col("session_id", pa.string(), "as logged; null when the line does not parse", SESSION_FOLDER),
         col(
             "status",
             pa.string(),
@@ -90,13 +91,23 @@ SESSION_PEOPLE = TableSpec(
     "session_people",
     "Whose each validated folder is, accepted or quarantined: what an erasure request finds a person's sessions by.",
     (
-        col("session_folder", pa.string(), "folder name, the record id"),
+        col("session_folder", pa.string(), "folder name, the record id", SESSION_FOLDER),
         col("partition_date", pa.string(), "day"),
         col("outcome", pa.string(), "`accepted` or `quarantined`"),
-        col("user_pseudonym", pa.string(), "keyed HMAC of the metadata's email; null if anonymous or unreadable"),
+        col(
+            "user_pseudonym",
+            pa.string(),
+            "keyed HMAC of the metadata's email; null if anonymous or unreadable",
+            PSEUDONYM,
+        ),
         col("pseudonym_key_id", pa.string(), "id of the key that made the pseudonym; null without one"),
-        col("original_sha256", pa.string(), "content hash of the original photo; null if it could not be read"),
-        col("edited_sha256", pa.string(), "content hash of the AI result; null if it could not be read"),
+        col(
+            "original_sha256",
+            pa.string(),
+            "content hash of the original photo; null if it could not be read",
+            IMAGE_HASH,
+        ),
+        col("edited_sha256", pa.string(), "content hash of the AI result; null if it could not be read", IMAGE_HASH),
     ),
     "day",
 )

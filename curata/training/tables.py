@@ -2,7 +2,7 @@
 
 import pyarrow as pa
 
-from curata.tables import TableSpec, col
+from curata.tables import IMAGE_HASH, TableSpec, col, image_path
 
 _REASON = col("reason", pa.string(), "why the label is doubted, in words")
 
@@ -43,10 +43,10 @@ PAIR_LABEL_ISSUES = TableSpec(
     (
         col("record_id", pa.string(), "the source record, as in the export"),
         col("source", pa.string(), "`historical` or `selection`"),
-        col("chosen_sha256", pa.string(), "the image labelled preferred"),
-        col("rejected_sha256", pa.string(), "the other image"),
-        col("chosen_path", pa.string(), "path of the chosen image under the data root"),
-        col("rejected_path", pa.string(), "path of the rejected image"),
+        col("chosen_sha256", pa.string(), "the image labelled preferred", IMAGE_HASH),
+        col("rejected_sha256", pa.string(), "the other image", IMAGE_HASH),
+        col("chosen_path", pa.string(), "path of the chosen image under the data root", image_path("chosen_sha256")),
+        col("rejected_path", pa.string(), "path of the rejected image", image_path("rejected_sha256")),
         col("label_0", pa.float64(), "the export's label_0 (1.0: jpg_0 is the chosen image)"),
         col("probability_0", pa.float64(), "the probe's out-of-fold probability that jpg_0 won"),
         _REASON,
@@ -58,8 +58,8 @@ CROP_LABEL_ISSUES = TableSpec(
     "Crops whose drawn box the probe's box barely overlaps; kept in the export with a flag.",
     (
         col("record_id", pa.string(), "the crop-log row, as in the export"),
-        col("image_sha256", pa.string(), "the chosen image"),
-        col("chosen_path", pa.string(), "its path under the data root"),
+        col("image_sha256", pa.string(), "the chosen image", IMAGE_HASH),
+        col("chosen_path", pa.string(), "its path under the data root", image_path("image_sha256")),
         *(col(c, pa.float64(), f"drawn box {c[-2:]}, pixels") for c in ("crop_x1", "crop_y1", "crop_x2", "crop_y2")),
         col("predicted_box", pa.list_(pa.float64(), 4), "the probe's out-of-fold box, normalised (x1, y1, x2, y2)"),
         col("iou", pa.float64(), "the predicted box against the drawn one"),

@@ -1,18 +1,15 @@
-"""Tombstones: what ingestion refuses because its person asked to be erased, by pseudonym, image hash or session id.
+"""What ingestion refuses because its person asked to be erased, by pseudonym, image hash or session id.
 
 Image hashes do not depend on the pseudonym key, so they still match after a rotation; a pseudonym
-tombstone matches only under the key that made it (see `rotation`).
+tombstone matches only under the key that made it (see `curata.erasure.rotation`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 
-import pyarrow as pa
-
-from curata.erasure.tables import CONTENT, ERASURE_TOMBSTONES, PSEUDONYM, SESSION
+from curata.tombstones import CONTENT, ERASURE_TOMBSTONES, PSEUDONYM, SESSION
 from curata.warehouse import Warehouse
 
 
@@ -46,22 +43,3 @@ class Tombstones:
 
 
 NO_TOMBSTONES = Tombstones()
-
-
-def tombstone_table(
-    request_id: str,
-    requested_at: datetime,
-    pseudonym: str | None,
-    key_id: str | None,
-    hashes: Iterable[str],
-    folders: Iterable[str],
-) -> pa.Table:
-    rows = [(PSEUDONYM, pseudonym, key_id)] if pseudonym else []
-    rows += [(CONTENT, h, None) for h in sorted(set(hashes))]
-    rows += [(SESSION, f, None) for f in sorted(set(folders))]
-    return ERASURE_TOMBSTONES.from_rows(
-        [
-            {"request_id": request_id, "kind": k, "value": v, "pseudonym_key_id": key, "erased_at": requested_at}
-            for k, v, key in rows
-        ]
-    )
