@@ -181,6 +181,22 @@ def test_ten_percent_more_faces_leave_earlier_faces_where_they_were(library: Fac
     assert set(after.clusters["cluster_id"].to_pylist()) >= known
 
 
+def test_a_grown_library_with_several_looks_per_person_scores_as_one_clustered_from_scratch() -> None:
+    grown = sample_faces(2200, np.random.default_rng(4), lobe_share=0.5)  # half the people in 2-3 looks
+    earlier = np.arange(2000)
+    before = cluster_faces(_faceset(grown, earlier))
+    after = extend_clustering(before.faces, _faceset(grown))
+    scratch = cluster_faces(_faceset(grown))
+    ari = {
+        name: score_clustering(_labels(c, grown), grown.person_ids).ari
+        for name, c in (("grown", after), ("scratch", scratch))
+    }
+    assert abs(ari["grown"] - ari["scratch"]) <= 0.005, ari
+    old = before.faces.to_pandas().set_index("face_id")["cluster_id"].dropna()
+    new = after.faces.to_pandas().set_index("face_id")["cluster_id"]
+    assert (new.reindex(old.index) == old).all()
+
+
 def test_tables_and_document_are_consistent(clustered: FaceClustering) -> None:
     assert clustered.faces.schema.equals(FACE_SCHEMA) and clustered.clusters.schema.equals(CLUSTER_SCHEMA)
     rows = clustered.clusters.to_pylist()

@@ -17,7 +17,9 @@ Five steps over the faces in face-id order (so input order never matters):
    directions from the average face are `merge_similarity` alike (cosine); pairs only
    `hint_similarity` alike are listed in `likely_same_as`, for a person to confirm;
 5. ids: a cluster is named after its smallest face id, so the name does not depend on numbering.
-`extend_clustering` adds faces to an earlier result without moving any face that had a cluster.
+`extend_clustering` adds faces to an earlier result without moving any face that had a cluster: the
+grown library is clustered from scratch, and each face that had none joins the earlier cluster of its
+look or person, so a grown library scores as one clustered from scratch.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from curata.library.face_linkage import (
     count,
     directions,
     isolated_groups,
+    join_earlier,
     merge_looks,
     people_in,
     seed_graph,
@@ -121,41 +124,33 @@ class FaceClustering:
 
 def cluster_faces(faces: FaceSet, params: ClusterParams = ClusterParams()) -> FaceClustering:
     """Clusters every face from scratch."""
+    labels = merge_looks(faces.encodings, _looks(faces, params), params)
+    return _result(faces, labels, _anchor_names(faces, labels), params)
+
+
+def extend_clustering(previous: pa.Table, faces: FaceSet, params: ClusterParams = ClusterParams()) -> FaceClustering:
+    """Adds faces to an earlier result: every face that had a cluster keeps it; the others (new faces and
+    earlier noise) go where clustering the whole library from scratch puts them, into the earlier cluster
+    that shares their look (their person, if their look has no earlier face) or else a new cluster. So a new
+    photo of a known person in another look joins that person. On an unchanged library: the earlier result."""
+    labels, names = _previous_labels(previous, faces)
+    if pc.all(pc.is_in(pa.array(faces.face_ids), value_set=previous["face_id"].combine_chunks())).as_py():
+        return _result(faces, labels, names, params)
+    looks = _looks(faces, params)
+    labels = join_earlier(labels, looks, merge_looks(faces.encodings, looks, params))
+    names = names + _anchor_names(faces, labels, frozenset(names))[len(names) :]
+    return _result(faces, labels, names, params)
+
+
+def _looks(faces: FaceSet, params: ClusterParams) -> np.ndarray:
+    """Labels of clusters of one look each (seeds, assignment, isolated groups), before looks are merged."""
     neighbours = nearest_neighbours(faces.encodings, params.neighbours, params.search)
     graph = seed_graph(neighbours, params)
     average = average_face(faces.encodings, people_in(graph, params), params)
     labels = seed_labels(faces.encodings, graph, params, average)
     everyone = np.arange(len(labels))
     labels = assign(faces.encodings, labels, everyone, neighbours, params, average)
-    labels = isolated_groups(faces.encodings, labels, everyone, neighbours, params, average)
-    labels = merge_looks(faces.encodings, labels, params)
-    return _result(faces, labels, _anchor_names(faces, labels), params)
-
-
-def extend_clustering(previous: pa.Table, faces: FaceSet, params: ClusterParams = ClusterParams()) -> FaceClustering:
-    """Adds faces to an earlier result: every face that had a cluster keeps it; the others (new faces
-    and earlier noise) join an existing cluster if they clearly belong, else cluster among themselves,
-    and such a new cluster may still join an existing one of the same person (never two existing). Earlier
-    noise is looked at again only beside new faces: on an unchanged library the result is the earlier one."""
-    labels, names = _previous_labels(previous, faces)
-    if pc.all(pc.is_in(pa.array(faces.face_ids), value_set=previous["face_id"].combine_chunks())).as_py():
-        return _result(faces, labels, names, params)
-    pool = np.flatnonzero(labels == NOISE)
-    average = average_face(faces.encodings, len(names), params)
-    neighbours = nearest_neighbours(faces.encodings, params.neighbours, params.search, queries=pool)
-    labels = assign(faces.encodings, labels, pool, neighbours, params, average)
-    rest = pool[labels[pool] == NOISE]
-    if len(rest):
-        own = nearest_neighbours(faces.encodings[rest], params.neighbours, params.search)
-        graph = seed_graph(own, params)
-        average = average_face(faces.encodings, len(names) + people_in(graph, params), params)
-        new = seed_labels(faces.encodings[rest], graph, params, average)
-        new = assign(faces.encodings[rest], new, np.arange(len(rest)), own, params, average)
-        labels[rest] = np.where(new == NOISE, NOISE, new + len(names))
-        labels = isolated_groups(faces.encodings, labels, pool, neighbours, params, average)
-        labels = merge_looks(faces.encodings, labels, params, earlier=len(names))
-    names = names + _anchor_names(faces, labels, frozenset(names))[len(names) :]
-    return _result(faces, labels, names, params)
+    return isolated_groups(faces.encodings, labels, everyone, neighbours, params, average)
 
 
 def _result(faces: FaceSet, labels: np.ndarray, names: list[str], params: ClusterParams) -> FaceClustering:
