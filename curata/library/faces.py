@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from curata.library.face_linkage import (
     NOISE,
@@ -78,6 +80,7 @@ class ClusterParams:
     trusted_merge_size: int = 10  # smaller ones merge only if each of their faces points the group's way
     hint_similarity: float = 0.45  # other people: below 0.45 even among 150,000 (1M faces)
     max_hints: int = 3
+    merge_likely_same_person: bool = False  # person_id: one for clusters linked by likely_same_as (accepted links)
     search: NeighbourSearch = field(default_factory=NeighbourSearch)
 
 
@@ -154,13 +157,36 @@ def _looks(faces: FaceSet, params: ClusterParams) -> np.ndarray:
 
 
 def _result(faces: FaceSet, labels: np.ndarray, names: list[str], params: ClusterParams) -> FaceClustering:
-    """The tables: names for labels, a representative and the likely-same hints per cluster."""
-    named = np.array(names + [None], dtype=object)[np.where(labels == NOISE, len(names), labels)]
-    table = face_table(faces.face_ids, faces.image_ids, named)
+    """The tables: names for labels, each face's person, a representative and the likely-same hints per cluster."""
     present = np.unique(labels[labels != NOISE])
-    representatives = _representatives(faces, labels, centroids(faces.encodings, labels))
     hints = _hints(faces.encodings, labels, present, [names[i] for i in present], params)
+    persons = _persons(labels, names, hints) if params.merge_likely_same_person else np.arange(len(names))
+    by_label = np.array(names + [None], dtype=object)
+    clustered = np.where(labels == NOISE, len(names), labels)
+    table = face_table(faces.face_ids, faces.image_ids, by_label[clustered], by_label[np.r_[persons, -1][clustered]])
+    representatives = _representatives(faces, labels, centroids(faces.encodings, labels))
     return FaceClustering(table, cluster_table(table, {names[i]: representatives[i] for i in present}, hints))
+
+
+def _persons(labels: np.ndarray, names: list[str], hints: dict[str, list[str]]) -> np.ndarray:
+    """Per label, the label of its person: of the clusters linked to it through `hints` (either way, in a
+    chain), the one holding their first row (smallest face id), so the person keeps its id as faces arrive."""
+    if not hints:
+        return np.arange(len(names))
+    position = {name: label for label, name in enumerate(names)}
+    pairs = np.array([(position[a], position[b]) for a, others in hints.items() for b in others], dtype=np.int64)
+    pairs = pairs.reshape(-1, 2)
+    links = sparse.csr_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(names), len(names)))
+    _, person = connected_components(links, directed=False)
+    members = np.flatnonzero(labels != NOISE)
+    first_rows = np.full(len(names), len(labels))
+    np.minimum.at(first_rows, labels[members], members)
+    order = np.lexsort((first_rows, person))  # by person, then first row
+    ordered = person[order]
+    first = np.r_[True, ordered[1:] != ordered[:-1]][: len(order)]
+    leader = np.zeros(len(names), dtype=np.int64)
+    leader[ordered[first]] = order[first]
+    return leader[person]
 
 
 def _representatives(faces: FaceSet, labels: np.ndarray, means: np.ndarray) -> dict[int, str]:

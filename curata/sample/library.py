@@ -219,15 +219,17 @@ def generate_library(
     image_size: tuple[int, int] = (320, 240),
     defects: bool = True,
     face_share: float = 0.4,
+    lobe_share: float = 0.2,
 ) -> dict:
-    """Writes `library/images/`, `library/images_metadata.jsonl` and `ground_truth/library.json`; returns the truth."""
+    """Writes `library/images/`, `library/images_metadata.jsonl` and `ground_truth/library.json`; returns the truth.
+    A `lobe_share` of the people appear in 2 or 3 looks."""
     rng = np.random.default_rng(seed)
     if root.library.exists():
         shutil.rmtree(root.library)
     images = root.library / IMAGES_FOLDER
     images.mkdir(parents=True)
     n_people = max(3, round(n_images * face_share / 3))  # about six photos per person
-    identities = make_identities(n_people, rng)
+    identities = make_identities(n_people, rng, lobe_share)
     entries = [_clean_record(i, identities, images, image_size, face_share, rng) for i in range(n_images)]
     library = _Library()
     planted = _defect_lines(images, image_size, first_id=entries[0][1]["id"]) if defects else []
