@@ -9,6 +9,7 @@ import colorsys
 import json
 import shutil
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -128,6 +129,14 @@ def synonym_groups() -> list[list[str]]:
     """The planted synonym groups, as normalised tags."""
     groups = [concept.split("|") for topic in TOPICS.values() for concept in topic.concepts if "|" in concept]
     return [[normalise_tag(t) for t in g] for g in [*groups, PEOPLE_VARIANTS]]
+
+
+def used_synonym_groups(groups: list[list[str]], tag_lists: list[list[str]], min_uses: int) -> list[list[str]]:
+    """The planted `groups` cut to the variants on at least `min_uses` of the images' `tag_lists`, where 2+ remain:
+    the groups a synonym finder has the evidence to find."""
+    uses = Counter(tag for tags in tag_lists for tag in set(tags))
+    kept = [[t for t in group if uses[t] >= min_uses] for group in groups]
+    return [group for group in kept if len(group) > 1]
 
 
 def _tags(topics: list[str], has_faces: bool, rng: np.random.Generator) -> list[str]:
