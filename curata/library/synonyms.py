@@ -7,12 +7,13 @@ being common. PPMI vectors were tried first and fail on synonyms that fit every 
 "person"): they have PMI near 0 with every companion, so their PPMI vectors are noise (cosine 0.34-0.44
 on the sample library, below exclusive look-alikes such as "dog"/"cat" at 0.50).
 
-How alike two contexts must be depends on how much "never together" says. Two tags that come with the same
-companions would meet on `expected` images if they were independent given those companions; never meeting
-though several meetings were expected is evidence of synonyms of its own (people/person, a few dozen uses each
-in a library of 150 images, cosine 0.67), while never meeting when under one meeting was expected says little.
-Linked tags join a group only if every two of its tags are (almost) never together: a companion that by
-chance never met one variant ("sand" and "sea" in a small library) meets the others ("ocean").
+How alike two contexts must be depends on how much "never together" says. Two tags would meet on an expected
+number of images if each came with the other as their shared companions predict; meeting far more seldom than
+that (the surprise: -log P(so few meetings), Poisson) is evidence of synonyms of its own. People/person, a few
+dozen uses each in a library of 150 images, never meet where 4-5 meetings were expected, at cosine 0.67-0.69;
+two tags used 5 times each, expected to meet once, say little by never meeting.
+Linked tags join a group only if every two of its tags are (almost) never together, most alike pairs first: a
+companion that by chance never met one variant usually meets another, so it stays out of their group.
 """
 
 from __future__ import annotations
@@ -21,17 +22,18 @@ from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
+from scipy.stats import poisson
 
 from curata.library.cooccurrence import TagCooccurrence
 from curata.library.tables import SYNONYM_GROUPS
 
 MIN_TAG_COUNT = 5  # a tag on fewer images has too little context to compare
 MAX_TAGS = 2000  # the most frequent tags are compared, all pairs at once (a dense 2,000 x 2,000 similarity)
-# Companions at least this similar (1 = the same companions in the same proportions) when the pair was not
-# expected to meet at all. On the sample library (400+ images) planted synonyms score 0.82-0.97 and exclusive
+# Companions at least this similar (1 = the same companions in the same proportions) when meeting seldom is no
+# surprise. On the sample library (400+ images) planted synonyms score 0.82-0.97 and exclusive
 # look-alikes (sunrise/sunset, dog/cat, which share some companions) at most 0.54.
 MIN_CONTEXT_COSINE = 0.7
-COSINE_PER_EXPECTED = 0.02  # each expected meeting that never happened lowers the cosine needed by this ...
+COSINE_PER_NAT = 0.02  # each nat of surprise at how seldom a pair met lowers the cosine needed by this ...
 MIN_CONTEXT_COSINE_EVIDENCED = 0.65  # ... down to this
 MAX_TOGETHER = 0.05  # images with both / images with the rarer one: synonyms are almost never together
 PAIR_CHUNK = 4096  # candidate pairs whose expected meetings are summed at once (a 4,096 x 2,000 block)
@@ -101,10 +103,9 @@ def synonym_groups(cooc: TagCooccurrence) -> SynonymGroups:
     similar = context_similarity(counts, n, cooc.index.n_images)
     apart = counts / np.minimum(n[:, None], n[None, :]) <= MAX_TOGETHER
     rows, cols = np.nonzero(np.triu((similar >= MIN_CONTEXT_COSINE_EVIDENCED) & apart, k=1))
-    expected = expected_together(counts, n, rows, cols)
-    linked = similar[rows, cols] >= np.maximum(
-        MIN_CONTEXT_COSINE_EVIDENCED, MIN_CONTEXT_COSINE - COSINE_PER_EXPECTED * expected
-    )
+    surprise = -poisson.logcdf(counts[rows, cols], expected_together(counts, n, rows, cols))  # nats
+    needed = np.maximum(MIN_CONTEXT_COSINE_EVIDENCED, MIN_CONTEXT_COSINE - COSINE_PER_NAT * surprise)
+    linked = similar[rows, cols] >= needed
     labels = _groups(len(tags), similar, apart, rows[linked], cols[linked])
     names = cooc.index.tags
     tag_counts = {str(names[t]): int(c) for t, c in zip(tags, cooc.counts[tags], strict=True)}
