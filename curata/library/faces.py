@@ -178,10 +178,7 @@ def _persons(labels: np.ndarray, names: list[str], hints: dict[str, list[str]]) 
     pairs = pairs.reshape(-1, 2)
     links = sparse.csr_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(names), len(names)))
     _, person = connected_components(links, directed=False)
-    members = np.flatnonzero(labels != NOISE)
-    first_rows = np.full(len(names), len(labels))
-    np.minimum.at(first_rows, labels[members], members)
-    order = np.lexsort((first_rows, person))  # by person, then first row
+    order = np.lexsort((_first_rows(labels, len(names)), person))  # by person, then first row
     ordered = person[order]
     first = np.r_[True, ordered[1:] != ordered[:-1]][: len(order)]
     leader = np.zeros(len(names), dtype=np.int64)
@@ -225,11 +222,8 @@ def _previous_labels(previous: pa.Table, faces: FaceSet) -> tuple[np.ndarray, li
 def _anchor_names(faces: FaceSet, labels: np.ndarray, taken: frozenset[str] = frozenset()) -> list[str]:
     """Each cluster named after its smallest face id, so a name survives renumbering; a name already
     `taken` (an earlier cluster's, whose anchor face was deleted and its id reused) gets a suffix."""
-    members = np.flatnonzero(labels != NOISE)
     names = [""] * count(labels)
-    first_rows = np.full(len(names), len(labels))
-    np.minimum.at(first_rows, labels[members], members)
-    for label, row in enumerate(first_rows):
+    for label, row in enumerate(_first_rows(labels, len(names))):
         if row < len(labels):
             name = base = "face-cluster-" + hashlib.sha256(faces.face_ids[row].encode()).hexdigest()[:16]
             suffix = 1
@@ -238,3 +232,11 @@ def _anchor_names(faces: FaceSet, labels: np.ndarray, taken: frozenset[str] = fr
                 name = f"{base}-{suffix}"
             names[label] = name
     return names
+
+
+def _first_rows(labels: np.ndarray, n_labels: int) -> np.ndarray:
+    """Per label, its first row (rows are in face-id order: its smallest face id); len(labels) if it has none."""
+    members = np.flatnonzero(labels != NOISE)
+    first_rows = np.full(n_labels, len(labels))
+    np.minimum.at(first_rows, labels[members], members)
+    return first_rows
