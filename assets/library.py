@@ -28,7 +28,7 @@ from curata.library.analyses import PATTERNS_SUMMARY, analyse_tags
 from curata.library.changes import library_digests
 from curata.library.contact_sheet import cluster_sheet
 from curata.library.face_tables import clusters_document
-from curata.library.faces import FaceSet, cluster_faces, extend_clustering
+from curata.library.faces import ClusterParams, FaceSet, cluster_faces, extend_clustering
 from curata.library.records import library_record_ids, read_library
 from curata.library.tables import documents_of, documents_table
 from curata.quarantine import counts_by_rule
@@ -133,7 +133,8 @@ def face_clusters(
     faces = FaceSet.from_table(library_faces)
     warehouse = curata.warehouse  # this asset's own earlier output: what keeps clusters put
     previous = warehouse.read("library_face_assignments") if warehouse.exists("library_face_assignments") else None
-    result = cluster_faces(faces) if previous is None else extend_clustering(previous, faces)
+    params = ClusterParams(merge_likely_same_person=curata.merge_likely_same_person)
+    result = cluster_faces(faces, params) if previous is None else extend_clustering(previous, faces, params)
     clusters = result.clusters.to_pylist()
     sheets = contact_sheets(clusters[:SHEETS_IN_UI], library_faces, library_images, curata.layout.root)
     yield Output(result.faces, output_name="library_face_assignments", metadata={"faces": result.faces.num_rows})

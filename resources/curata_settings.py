@@ -9,6 +9,7 @@ from dagster_aws.s3 import S3Resource
 from curata.embeddings.store import EmbeddingStore
 from curata.images import DEFAULT_IMAGE_LIMITS, ImageLimits
 from curata.layout import DataRoot, DataRootError
+from curata.library.faces import ClusterParams
 from curata.library.records import LibraryLimits
 from curata.library.source import MAX_RECORD_BYTES
 from curata.privacy import PseudonymKey
@@ -39,6 +40,7 @@ class CurataSettings(ConfigurableResource):
     anomaly_rate_low: float = 0.0  # per-project share of groups where a lower stage won; a warning outside
     anomaly_rate_high: float = 0.4
     max_library_record_bytes: int = MAX_RECORD_BYTES  # one line of images_metadata.jsonl
+    merge_likely_same_person: bool = ClusterParams.merge_likely_same_person  # likely_same_as links: one person_id
     # Image quality flags (curata/quality.py QualityThresholds says what each means): where each starts.
     too_dark_below: float = DEFAULT_THRESHOLDS.too_dark
     too_bright_above: float = DEFAULT_THRESHOLDS.too_bright

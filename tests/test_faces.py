@@ -181,6 +181,43 @@ def test_ten_percent_more_faces_leave_earlier_faces_where_they_were(library: Fac
     assert set(after.clusters["cluster_id"].to_pylist()) >= known
 
 
+def test_a_grown_library_with_several_looks_per_person_scores_as_one_clustered_from_scratch() -> None:
+    grown = sample_faces(2200, np.random.default_rng(4), lobe_share=0.5)  # half the people in 2-3 looks
+    earlier = np.arange(2000)
+    before = cluster_faces(_faceset(grown, earlier))
+    after = extend_clustering(before.faces, _faceset(grown))
+    scratch = cluster_faces(_faceset(grown))
+    ari = {
+        name: score_clustering(_labels(c, grown), grown.person_ids).ari
+        for name, c in (("grown", after), ("scratch", scratch))
+    }
+    assert abs(ari["grown"] - ari["scratch"]) <= 0.005, ari
+    old = before.faces.to_pandas().set_index("face_id")["cluster_id"].dropna()
+    new = after.faces.to_pandas().set_index("face_id")["cluster_id"]
+    assert (new.reindex(old.index) == old).all()
+
+
+def test_accepting_likely_same_person_links_gives_linked_clusters_one_person_id() -> None:
+    sample = sample_faces(1500, np.random.default_rng(12), lobe_share=1.0)  # everyone in 2-3 looks
+    apart = cluster_faces(_faceset(sample))
+    together = cluster_faces(_faceset(sample), ClusterParams(merge_likely_same_person=True))
+    assert together.faces["cluster_id"].equals(apart.faces["cluster_id"])  # clusters stay; only persons change
+    assert apart.faces["person_id"].equals(apart.faces["cluster_id"])
+    person = dict(zip(together.faces["cluster_id"].to_pylist(), together.faces["person_id"].to_pylist(), strict=True))
+    alike = {r["cluster_id"]: set(r["likely_same_as"]) for r in together.clusters.to_pylist()}
+    linked = [c for c, others in alike.items() if others]
+    assert len(linked) > 10
+    for cluster in linked:
+        group = _linked(cluster, alike)
+        assert {person[c] for c in group} == {person[cluster]} and person[cluster] in group
+    by_person = together.faces.drop_columns(["cluster_id"]).rename_columns(["face_id", "image_id", "cluster_id"])
+    scores = {
+        name: score_clustering(labels_of(table, sample.face_ids), sample.person_ids)
+        for name, table in (("clusters", apart.faces), ("persons", by_person))
+    }
+    assert scores["persons"].ari > scores["clusters"].ari and scores["persons"].purity >= 0.99, scores
+
+
 def test_tables_and_document_are_consistent(clustered: FaceClustering) -> None:
     assert clustered.faces.schema.equals(FACE_SCHEMA) and clustered.clusters.schema.equals(CLUSTER_SCHEMA)
     rows = clustered.clusters.to_pylist()

@@ -1,10 +1,14 @@
 """The photo library through Dagster: records reconcile, analyses publish, re-runs change nothing, the sensor counts."""
 
 import json
+import shutil
 
-from dagster import DagsterInstance, SkipReason, build_sensor_context
+import pyarrow.compute as pc
+from dagster import DagsterInstance, SkipReason, build_sensor_context, materialize
 
+from assets.library import face_clusters, library_records
 from curata.export.versioned import latest_version
+from curata.layout import WAREHOUSE
 from curata.sample.compare import library_mismatches, library_quality_report
 from curata.sample.library import generate_library
 from curata.storage import Store
@@ -74,3 +78,18 @@ def test_the_sensor_asks_for_a_run_first_and_then_only_after_enough_changes(root
     request = tick()
     assert not isinstance(request, SkipReason)
     assert int(request.tags["curata/changed-records"]) >= 10
+
+
+def test_the_merge_likely_same_person_setting_gives_linked_clusters_one_person_id(root):
+    generate_library(root, n_images=300, image_size=(64, 48), defects=False, lobe_share=1.0)  # everyone in 2-3 looks
+    instance = DagsterInstance.ephemeral()
+    people = {}
+    for merge in (False, True):
+        resources = resources_for(root, merge_likely_same_person=merge)
+        assert materialize([library_records, face_clusters], resources=resources, instance=instance).success
+        faces = warehouse_of(root).read("library_face_assignments").filter(pc.is_valid(pc.field("cluster_id")))
+        people[merge] = faces
+        shutil.rmtree(root.root / WAREHOUSE / "library_face_assignments")  # the next run clusters from scratch
+    assert people[False]["person_id"].equals(people[False]["cluster_id"])
+    assert people[True]["cluster_id"].equals(people[False]["cluster_id"])
+    assert len(set(people[True]["person_id"].to_pylist())) < len(set(people[True]["cluster_id"].to_pylist()))

@@ -15,12 +15,13 @@ from curata.library.analyses import analyse_tags
 from curata.library.cooccurrence import tag_cooccurrence
 from curata.library.records import LibraryLimits, library_record_ids, read_library
 from curata.library.source import JSONL_NAME
+from curata.library.synonyms import MIN_TAG_COUNT, synonym_groups
 from curata.library.tables import LIBRARY_TABLES
 from curata.library.tag_index import TagIndex
 from curata.reconcile import reconcile
 from curata.rules import RULES
-from curata.sample.library import _person_style, generate_library
-from curata.sample.library_quality import library_quality, record_mismatches
+from curata.sample.library import _person_style, generate_library, used_synonym_groups
+from curata.sample.library_quality import library_quality, record_mismatches, synonym_quality
 
 LIMITS = LibraryLimits(DEFAULT_IMAGE_LIMITS)
 TABLES = {spec.name: spec for spec in LIBRARY_TABLES}
@@ -138,3 +139,13 @@ def test_the_analyses_give_the_seed_documents_and_the_same_output_on_a_rerun(sam
     assert sunset["count"] > 0 and sunset["common_words"]
     for name, table in first.tables().items():
         assert table.schema.equals(TABLES[name].schema), name
+
+
+def test_a_small_library_finds_every_synonym_group_whose_variants_are_each_used_five_times(tmp_path):
+    truth = generate_library(DataRoot(tmp_path), n_images=150, seed=7, image_size=(64, 48), defects=False)
+    tag_lists = [r["tags"] for r in truth["records"] if r["expected"] == "accepted"]
+    found = synonym_groups(tag_cooccurrence(TagIndex.from_lists(tag_lists)))
+    evidenced = used_synonym_groups(truth["synonym_groups"], tag_lists, MIN_TAG_COUNT)
+    assert ["people", "person"] in evidenced  # on every image with faces: a broad context, cosine 0.69 here
+    assert synonym_quality(evidenced, found)["recall"] == 1.0, (evidenced, found.groups)
+    assert synonym_quality(truth["synonym_groups"], found)["precision"] == 1.0, found.groups

@@ -254,22 +254,19 @@ def isolated_groups(
     return np.where(group == NOISE, labels, group + count(labels))
 
 
-def merge_looks(encodings: np.ndarray, labels: np.ndarray, params: ClusterParams, earlier: int = 0) -> np.ndarray:
+def merge_looks(encodings: np.ndarray, labels: np.ndarray, params: ClusterParams) -> np.ndarray:
     """Merges clusters of one person: clusters (of `min_merge_size`+ faces) whose directions are
     `merge_similarity` alike, linked in groups, in rounds: the fragments of one look join first, then
-    the looks, once each look's direction is no longer hidden behind its own fragments'.
-
-    Labels below `earlier` belong to an earlier result: a new cluster may join one of them (its faces
-    take that cluster's label), but two earlier clusters are never merged."""
+    the looks, once each look's direction is no longer hidden behind its own fragments'."""
     for _ in range(params.merge_rounds):
-        merged = _merge_round(encodings, labels, params, earlier)
+        merged = _merge_round(encodings, labels, params)
         if np.array_equal(merged, labels):
             break
         labels = merged
     return labels
 
 
-def _merge_round(encodings: np.ndarray, labels: np.ndarray, params: ClusterParams, earlier: int) -> np.ndarray:
+def _merge_round(encodings: np.ndarray, labels: np.ndarray, params: ClusterParams) -> np.ndarray:
     """One round: a group whose parts are not all `hint_similarity` alike (a chain) stays apart."""
     sizes = np.bincount(labels[labels != NOISE], minlength=count(labels))
     candidates = np.flatnonzero(sizes >= params.min_merge_size)
@@ -285,11 +282,34 @@ def _merge_round(encodings: np.ndarray, labels: np.ndarray, params: ClusterParam
     _, group = connected_components(edges, directed=False)
     into = np.arange(len(sizes))
     for parts in _groups_of_several(group):
-        labels_of_parts = candidates[parts]
-        if (labels_of_parts < earlier).sum() <= 1 and (units[parts] @ units[parts].T).min() >= params.hint_similarity:
-            into[labels_of_parts] = labels_of_parts.min()  # an earlier cluster, if any, has the smallest label
+        if (units[parts] @ units[parts].T).min() >= params.hint_similarity:
+            into[candidates[parts]] = candidates[parts].min()
     into = _keep_doubtful_apart(encodings, labels, into, sizes, params)
     return np.where(labels == NOISE, NOISE, into[np.maximum(labels, 0)])
+
+
+def join_earlier(earlier: np.ndarray, looks: np.ndarray, people: np.ndarray) -> np.ndarray:
+    """`earlier` labels, where each unlabelled face of a cluster of `people` (merged `looks`) takes the earlier
+    label most of its look's earlier-labelled faces have, else most of its person's, else a new label per person."""
+    todo = np.flatnonzero((earlier == NOISE) & (people != NOISE))
+    by_look, by_person = _most_common(looks, earlier)[looks[todo]], _most_common(people, earlier)[people[todo]]
+    joined = np.where(by_look != NOISE, by_look, by_person)
+    fresh = joined == NOISE
+    joined[fresh] = count(earlier) + np.unique(people[todo[fresh]], return_inverse=True)[1]
+    labels = earlier.copy()
+    labels[todo] = joined
+    return labels
+
+
+def _most_common(groups: np.ndarray, labels: np.ndarray) -> np.ndarray:
+    """Per group, the label most of its labelled faces have (ties: the smaller label); NOISE if none has one."""
+    both = (groups != NOISE) & (labels != NOISE)
+    out = np.full(count(groups), NOISE)
+    pairs, sizes = np.unique(np.c_[groups[both], labels[both]], axis=0, return_counts=True)
+    pairs = pairs[np.lexsort((pairs[:, 1], -sizes, pairs[:, 0]))]
+    first = np.r_[True, pairs[1:, 0] != pairs[:-1, 0]][: len(pairs)]
+    out[pairs[first, 0]] = pairs[first, 1]
+    return out
 
 
 def _keep_doubtful_apart(

@@ -18,6 +18,12 @@ FACE_CLUSTER_ASSIGNMENTS = TableSpec(
         col("face_id", pa.string(), "`library_faces.face_id`"),
         col("image_id", pa.string(), "the image's library id"),
         col("cluster_id", pa.string(), "`face-cluster-<hash of its smallest face id>`; null: a face like no other yet"),
+        col(
+            "person_id",
+            pa.string(),
+            "the person: the cluster_id, or with `merge_likely_same_person` one cluster_id for every cluster "
+            "linked to it through likely_same_as (the one holding their smallest face id)",
+        ),
     ),
 )
 
@@ -37,9 +43,9 @@ FACE_SCHEMA = FACE_CLUSTER_ASSIGNMENTS.schema
 CLUSTER_SCHEMA = FACE_CLUSTERS.schema
 
 
-def face_table(face_ids: np.ndarray, image_ids: np.ndarray, cluster_ids: np.ndarray) -> pa.Table:
-    """One row per face; `cluster_ids` holds None for noise."""
-    return pa.table([face_ids, image_ids, cluster_ids], schema=FACE_SCHEMA)
+def face_table(face_ids: np.ndarray, image_ids: np.ndarray, cluster_ids: np.ndarray, persons: np.ndarray) -> pa.Table:
+    """One row per face; `cluster_ids` and `persons` (person ids) hold None for noise."""
+    return pa.table([face_ids, image_ids, cluster_ids, persons], schema=FACE_SCHEMA)
 
 
 def cluster_table(faces: pa.Table, representatives: dict[str, str], likely_same_as: dict[str, list[str]]) -> pa.Table:

@@ -17,7 +17,9 @@ Five steps over the faces in face-id order (so input order never matters):
    directions from the average face are `merge_similarity` alike (cosine); pairs only
    `hint_similarity` alike are listed in `likely_same_as`, for a person to confirm;
 5. ids: a cluster is named after its smallest face id, so the name does not depend on numbering.
-`extend_clustering` adds faces to an earlier result without moving any face that had a cluster.
+`extend_clustering` adds faces to an earlier result without moving any face that had a cluster: the
+grown library is clustered from scratch, and each face that had none joins the earlier cluster of its
+look or person, so a grown library scores as one clustered from scratch.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from curata.library.face_linkage import (
     NOISE,
@@ -37,6 +41,7 @@ from curata.library.face_linkage import (
     count,
     directions,
     isolated_groups,
+    join_earlier,
     merge_looks,
     people_in,
     seed_graph,
@@ -75,6 +80,7 @@ class ClusterParams:
     trusted_merge_size: int = 10  # smaller ones merge only if each of their faces points the group's way
     hint_similarity: float = 0.45  # other people: below 0.45 even among 150,000 (1M faces)
     max_hints: int = 3
+    merge_likely_same_person: bool = False  # person_id: one for clusters linked by likely_same_as (accepted links)
     search: NeighbourSearch = field(default_factory=NeighbourSearch)
 
 
@@ -121,51 +127,63 @@ class FaceClustering:
 
 def cluster_faces(faces: FaceSet, params: ClusterParams = ClusterParams()) -> FaceClustering:
     """Clusters every face from scratch."""
+    labels = merge_looks(faces.encodings, _looks(faces, params), params)
+    return _result(faces, labels, _anchor_names(faces, labels), params)
+
+
+def extend_clustering(previous: pa.Table, faces: FaceSet, params: ClusterParams = ClusterParams()) -> FaceClustering:
+    """Adds faces to an earlier result: every face that had a cluster keeps it; the others (new faces and
+    earlier noise) go where clustering the whole library from scratch puts them, into the earlier cluster
+    that shares their look (their person, if their look has no earlier face) or else a new cluster. So a new
+    photo of a known person in another look joins that person. On an unchanged library: the earlier result."""
+    labels, names = _previous_labels(previous, faces)
+    if pc.all(pc.is_in(pa.array(faces.face_ids), value_set=previous["face_id"].combine_chunks())).as_py():
+        return _result(faces, labels, names, params)
+    looks = _looks(faces, params)
+    labels = join_earlier(labels, looks, merge_looks(faces.encodings, looks, params))
+    names = names + _anchor_names(faces, labels, frozenset(names))[len(names) :]
+    return _result(faces, labels, names, params)
+
+
+def _looks(faces: FaceSet, params: ClusterParams) -> np.ndarray:
+    """Labels of clusters of one look each (seeds, assignment, isolated groups), before looks are merged."""
     neighbours = nearest_neighbours(faces.encodings, params.neighbours, params.search)
     graph = seed_graph(neighbours, params)
     average = average_face(faces.encodings, people_in(graph, params), params)
     labels = seed_labels(faces.encodings, graph, params, average)
     everyone = np.arange(len(labels))
     labels = assign(faces.encodings, labels, everyone, neighbours, params, average)
-    labels = isolated_groups(faces.encodings, labels, everyone, neighbours, params, average)
-    labels = merge_looks(faces.encodings, labels, params)
-    return _result(faces, labels, _anchor_names(faces, labels), params)
-
-
-def extend_clustering(previous: pa.Table, faces: FaceSet, params: ClusterParams = ClusterParams()) -> FaceClustering:
-    """Adds faces to an earlier result: every face that had a cluster keeps it; the others (new faces
-    and earlier noise) join an existing cluster if they clearly belong, else cluster among themselves,
-    and such a new cluster may still join an existing one of the same person (never two existing). Earlier
-    noise is looked at again only beside new faces: on an unchanged library the result is the earlier one."""
-    labels, names = _previous_labels(previous, faces)
-    if pc.all(pc.is_in(pa.array(faces.face_ids), value_set=previous["face_id"].combine_chunks())).as_py():
-        return _result(faces, labels, names, params)
-    pool = np.flatnonzero(labels == NOISE)
-    average = average_face(faces.encodings, len(names), params)
-    neighbours = nearest_neighbours(faces.encodings, params.neighbours, params.search, queries=pool)
-    labels = assign(faces.encodings, labels, pool, neighbours, params, average)
-    rest = pool[labels[pool] == NOISE]
-    if len(rest):
-        own = nearest_neighbours(faces.encodings[rest], params.neighbours, params.search)
-        graph = seed_graph(own, params)
-        average = average_face(faces.encodings, len(names) + people_in(graph, params), params)
-        new = seed_labels(faces.encodings[rest], graph, params, average)
-        new = assign(faces.encodings[rest], new, np.arange(len(rest)), own, params, average)
-        labels[rest] = np.where(new == NOISE, NOISE, new + len(names))
-        labels = isolated_groups(faces.encodings, labels, pool, neighbours, params, average)
-        labels = merge_looks(faces.encodings, labels, params, earlier=len(names))
-    names = names + _anchor_names(faces, labels, frozenset(names))[len(names) :]
-    return _result(faces, labels, names, params)
+    return isolated_groups(faces.encodings, labels, everyone, neighbours, params, average)
 
 
 def _result(faces: FaceSet, labels: np.ndarray, names: list[str], params: ClusterParams) -> FaceClustering:
-    """The tables: names for labels, a representative and the likely-same hints per cluster."""
-    named = np.array(names + [None], dtype=object)[np.where(labels == NOISE, len(names), labels)]
-    table = face_table(faces.face_ids, faces.image_ids, named)
+    """The tables: names for labels, each face's person, a representative and the likely-same hints per cluster."""
     present = np.unique(labels[labels != NOISE])
-    representatives = _representatives(faces, labels, centroids(faces.encodings, labels))
     hints = _hints(faces.encodings, labels, present, [names[i] for i in present], params)
+    persons = _persons(labels, names, hints) if params.merge_likely_same_person else np.arange(len(names))
+    by_label = np.array(names + [None], dtype=object)
+    clustered = np.where(labels == NOISE, len(names), labels)
+    table = face_table(faces.face_ids, faces.image_ids, by_label[clustered], by_label[np.r_[persons, -1][clustered]])
+    representatives = _representatives(faces, labels, centroids(faces.encodings, labels))
     return FaceClustering(table, cluster_table(table, {names[i]: representatives[i] for i in present}, hints))
+
+
+def _persons(labels: np.ndarray, names: list[str], hints: dict[str, list[str]]) -> np.ndarray:
+    """Per label, the label of its person: of the clusters linked to it through `hints` (either way, in a
+    chain), the one holding their first row (smallest face id), so the person keeps its id as faces arrive."""
+    if not hints:
+        return np.arange(len(names))
+    position = {name: label for label, name in enumerate(names)}
+    pairs = np.array([(position[a], position[b]) for a, others in hints.items() for b in others], dtype=np.int64)
+    pairs = pairs.reshape(-1, 2)
+    links = sparse.csr_matrix((np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(names), len(names)))
+    _, person = connected_components(links, directed=False)
+    order = np.lexsort((_first_rows(labels, len(names)), person))  # by person, then first row
+    ordered = person[order]
+    first = np.r_[True, ordered[1:] != ordered[:-1]][: len(order)]
+    leader = np.zeros(len(names), dtype=np.int64)
+    leader[ordered[first]] = order[first]
+    return leader[person]
 
 
 def _representatives(faces: FaceSet, labels: np.ndarray, means: np.ndarray) -> dict[int, str]:
@@ -204,11 +222,8 @@ def _previous_labels(previous: pa.Table, faces: FaceSet) -> tuple[np.ndarray, li
 def _anchor_names(faces: FaceSet, labels: np.ndarray, taken: frozenset[str] = frozenset()) -> list[str]:
     """Each cluster named after its smallest face id, so a name survives renumbering; a name already
     `taken` (an earlier cluster's, whose anchor face was deleted and its id reused) gets a suffix."""
-    members = np.flatnonzero(labels != NOISE)
     names = [""] * count(labels)
-    first_rows = np.full(len(names), len(labels))
-    np.minimum.at(first_rows, labels[members], members)
-    for label, row in enumerate(first_rows):
+    for label, row in enumerate(_first_rows(labels, len(names))):
         if row < len(labels):
             name = base = "face-cluster-" + hashlib.sha256(faces.face_ids[row].encode()).hexdigest()[:16]
             suffix = 1
@@ -217,3 +232,11 @@ def _anchor_names(faces: FaceSet, labels: np.ndarray, taken: frozenset[str] = fr
                 name = f"{base}-{suffix}"
             names[label] = name
     return names
+
+
+def _first_rows(labels: np.ndarray, n_labels: int) -> np.ndarray:
+    """Per label, its first row (rows are in face-id order: its smallest face id); len(labels) if it has none."""
+    members = np.flatnonzero(labels != NOISE)
+    first_rows = np.full(n_labels, len(labels))
+    np.minimum.at(first_rows, labels[members], members)
+    return first_rows

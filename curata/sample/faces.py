@@ -79,14 +79,16 @@ class FaceSample:
     person_ids: np.ndarray  # str: the truth
 
 
-def sample_faces(n_faces: int, rng: np.random.Generator, *, stranger_share: float = 0.05) -> FaceSample:
+def sample_faces(
+    n_faces: int, rng: np.random.Generator, *, stranger_share: float = 0.05, lobe_share: float = 0.2
+) -> FaceSample:
     """`n_faces` faces of a library in random order: few people in many photos, many in few (Zipf-like),
-    plus a `stranger_share` of faces of passers-by seen once."""
+    plus a `stranger_share` of faces of passers-by seen once; a `lobe_share` of people have several looks."""
     n_known = int(n_faces * (1 - stranger_share))
     weights = 1.0 / np.arange(1, max(2, n_known // 8) + 1) ** 0.9  # people ranked by how often they appear
     counts = rng.multinomial(n_known, weights / weights.sum())
     counts = counts[counts > 0]
-    identities = make_identities(len(counts) + n_faces - n_known, rng)
+    identities = make_identities(len(counts) + n_faces - n_known, rng, lobe_share)
     sizes = np.concatenate([counts, np.ones(n_faces - n_known, dtype=int)])
     encodings = np.vstack([draw_encodings(ident, int(k), rng) for ident, k in zip(identities, sizes, strict=True)])
     persons = np.repeat([ident.person_id for ident in identities], sizes)

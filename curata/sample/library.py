@@ -9,6 +9,7 @@ import colorsys
 import json
 import shutil
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -130,6 +131,14 @@ def synonym_groups() -> list[list[str]]:
     return [[normalise_tag(t) for t in g] for g in [*groups, PEOPLE_VARIANTS]]
 
 
+def used_synonym_groups(groups: list[list[str]], tag_lists: list[list[str]], min_uses: int) -> list[list[str]]:
+    """The planted `groups` cut to the variants on at least `min_uses` of the images' `tag_lists`, where 2+ remain:
+    the groups a synonym finder has the evidence to find."""
+    uses = Counter(tag for tags in tag_lists for tag in set(tags))
+    kept = [[t for t in group if uses[t] >= min_uses] for group in groups]
+    return [group for group in kept if len(group) > 1]
+
+
 def _tags(topics: list[str], has_faces: bool, rng: np.random.Generator) -> list[str]:
     tags: list[str] = []
     for topic in topics:
@@ -219,15 +228,17 @@ def generate_library(
     image_size: tuple[int, int] = (320, 240),
     defects: bool = True,
     face_share: float = 0.4,
+    lobe_share: float = 0.2,
 ) -> dict:
-    """Writes `library/images/`, `library/images_metadata.jsonl` and `ground_truth/library.json`; returns the truth."""
+    """Writes `library/images/`, `library/images_metadata.jsonl` and `ground_truth/library.json`; returns the truth.
+    A `lobe_share` of the people appear in 2 or 3 looks."""
     rng = np.random.default_rng(seed)
     if root.library.exists():
         shutil.rmtree(root.library)
     images = root.library / IMAGES_FOLDER
     images.mkdir(parents=True)
     n_people = max(3, round(n_images * face_share / 3))  # about six photos per person
-    identities = make_identities(n_people, rng)
+    identities = make_identities(n_people, rng, lobe_share)
     entries = [_clean_record(i, identities, images, image_size, face_share, rng) for i in range(n_images)]
     library = _Library()
     planted = _defect_lines(images, image_size, first_id=entries[0][1]["id"]) if defects else []
