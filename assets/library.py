@@ -225,5 +225,3 @@ def library_patterns(
 
 
 LIBRARY_ASSETS = [library_records, tag_analyses, face_clusters, library_patterns]
-LIBRARY_SELECTION = [*RECORD_TABLES, *TAG_TABLES]
-LIBRARY_SELECTION += ["library_documents", *FACE_TABLES, EXPORT]
