@@ -29,6 +29,7 @@ from assets.exports import edit_triplets
 from assets.health import data_health_report
 from assets.jobs import CURATION_DATASETS, erase_person_job, publish_curation_job, publish_job
 from assets.kinds import INPUT_KINDS, InputKind
+from assets.partitions import PARTITION_TAG
 from assets.plans import Work
 from curata.embeddings.tables import IMAGE_EMBEDDINGS
 from curata.erasure.audit import read_audit
@@ -92,7 +93,7 @@ def describe_status(defs: Definitions, layout: DataRoot, instance: DagsterInstan
     lines = [f"runs due ({len(due)}): {', '.join(due) or 'none'}"]
     lines.append(f"up to date: {', '.join(w.label for w in plan.up_to_date) or 'nothing yet'}")
     failed = [r for r in instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.FAILURE]), limit=20)]
-    lines += [f"failed run {r.run_id[:8]}: {r.job_name} {r.tags.get('dagster/partition', '')}" for r in failed[:10]]
+    lines += [f"failed run {r.run_id[:8]}: {r.job_name} {r.tags.get(PARTITION_TAG, '')}" for r in failed[:10]]
     with resolved(defs, "curata", "exports") as (curata, exports):
         store, readiness = curata.store, exports.readiness
     warehouse = Warehouse(store)
@@ -162,7 +163,7 @@ def run_pipeline(defs: Definitions, layout: DataRoot, instance: DagsterInstance)
 
 
 def _last_fingerprint(instance: DagsterInstance, work: Work) -> str | None:
-    tags = {"dagster/partition": work.partition} if work.partition else {}
+    tags = {PARTITION_TAG: work.partition} if work.partition else {}
     runs = instance.get_runs(RunsFilter(job_name=work.job, tags=tags, statuses=[DagsterRunStatus.SUCCESS]), limit=1)
     return runs[0].tags.get(FINGERPRINT_TAG) if runs else None
 
@@ -251,7 +252,7 @@ def failure_message(result: ExecuteInProcessResult) -> str:
 
 def _failed_check(evaluation: AssetCheckEvaluation, result: ExecuteInProcessResult) -> str:
     """`check <name> of <asset> [<partition>] failed: <first offending records>`."""
-    partition = result.dagster_run.tags.get("dagster/partition")
+    partition = result.dagster_run.tags.get(PARTITION_TAG)
     where = f"{evaluation.asset_key.to_user_string()}{f' [{partition}]' if partition else ''}"
     metadata = evaluation.metadata
     evidence = metadata.get("first_problems") or metadata.get("summary")
