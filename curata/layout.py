@@ -42,6 +42,7 @@ class DataRoot:
         """The input folder of one kind (curata/kinds.py says what it holds)."""
         return self.root / kind.name
 
+    # Shortcuts the four kinds' packages read their folder by; a new kind needs none (it calls `folder`).
     @property
     def sessions(self) -> Path:
         return self.folder(SESSIONS)
