@@ -8,30 +8,13 @@ from dagster import Definitions, EnvVar, FilesystemIOManager
 from dagster_aws.s3 import S3Resource
 
 from assets.archive import archived_days, storage_stats
-from assets.curation import curation_outcomes
 from assets.embeddings import EMBEDDING_CHECKS, STEP_IO, image_embeddings
-from assets.erasure import ERASURE_ASSETS, ERASURE_CHECKS, rotate_pseudonym_key_job
+from assets.erasure import ERASURE_ASSETS, ERASURE_CHECKS
 from assets.exports import EXPORT_ASSETS
 from assets.health import data_health_report
-from assets.jobs import (
-    archive_job,
-    curation_job,
-    embeddings_job,
-    erase_person_job,
-    historical_pairs_job,
-    ingest_sessions_job,
-    library_job,
-    nightly_health_job,
-    publish_curation_job,
-    publish_job,
-    storage_stats_job,
-    train_when_ready_job,
-)
-from assets.library import LIBRARY_ASSETS
-from assets.projects import historical_project_pairs
-from assets.sessions import raw_sessions, validated_session_outcomes
+from assets.jobs import MAINTENANCE_JOBS, PUBLISH_JOBS
+from assets.kinds import INPUT_KINDS
 from assets.training import TRAINING_ASSETS
-from assets.training_log import training_log_audit
 from curata.layout import DataRoot
 from curata.privacy import PSEUDONYM_KEY_ENV
 from resources import CurataSettings, WarehouseIOManager
@@ -40,10 +23,7 @@ from resources.clip_model import ClipModel
 from resources.export_settings import ExportSettings
 from resources.s3 import STORE_URL_ENV, s3_from_env
 from resources.training_settings import TrainingSettings
-from sensors.library_sensor import library_changes, monthly_library_schedule
-from sensors.project_sensor import new_project_folders
 from sensors.schedules import nightly_archive_schedule, nightly_health_schedule
-from sensors.session_sensor import new_session_folders
 from sensors.training_sensor import ready_datasets
 
 
@@ -68,38 +48,23 @@ def build_definitions(
     )
     return Definitions(
         assets=[
-            raw_sessions,
-            validated_session_outcomes,
-            training_log_audit,
+            *(asset for kind in INPUT_KINDS for asset in kind.assets),
             data_health_report,
-            historical_project_pairs,
-            curation_outcomes,
             image_embeddings,
             *TRAINING_ASSETS,
             *EXPORT_ASSETS,
             archived_days,
             storage_stats,
-            *LIBRARY_ASSETS,
             *ERASURE_ASSETS,
         ],
         asset_checks=[*EMBEDDING_CHECKS, *ERASURE_CHECKS],
-        jobs=[
-            ingest_sessions_job,
-            publish_job,
-            publish_curation_job,
-            nightly_health_job,
-            historical_pairs_job,
-            curation_job,
-            embeddings_job,
-            library_job,
-            archive_job,
-            storage_stats_job,
-            erase_person_job,
-            train_when_ready_job,
-            rotate_pseudonym_key_job,
+        jobs=[*(kind.job for kind in INPUT_KINDS), *PUBLISH_JOBS, *MAINTENANCE_JOBS],
+        sensors=[*(sensor for kind in INPUT_KINDS for sensor in kind.sensors), ready_datasets],
+        schedules=[
+            *(schedule for kind in INPUT_KINDS for schedule in kind.schedules),
+            nightly_health_schedule,
+            nightly_archive_schedule,
         ],
-        sensors=[new_session_folders, new_project_folders, library_changes, ready_datasets],
-        schedules=[nightly_health_schedule, nightly_archive_schedule, monthly_library_schedule],
         resources={
             "curata": curata,
             "io_manager": WarehouseIOManager(curata=curata),

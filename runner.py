@@ -8,8 +8,6 @@ unchanged since its last successful run is not run again (its fingerprint is a r
 from __future__ import annotations
 
 import fcntl
-import hashlib
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -17,7 +15,6 @@ from pathlib import Path
 
 from dagster import (
     AssetCheckEvaluation,
-    AssetKey,
     DagsterInstance,
     DagsterRunStatus,
     Definitions,
@@ -26,15 +23,21 @@ from dagster import (
     build_resources,
 )
 
-from assets.jobs import CURATION_DATASETS
-from assets.partitions import historical_projects
+from assets.embeddings import image_embeddings
+from assets.erasure import erasure_audit, rotate_key_everywhere, rotate_pseudonym_key_job
+from assets.exports import edit_triplets
+from assets.health import data_health_report
+from assets.jobs import CURATION_DATASETS, erase_person_job, publish_curation_job, publish_job
+from assets.kinds import INPUT_KINDS, InputKind
+from assets.partitions import PARTITION_TAG
+from assets.plans import Work
+from curata.embeddings.tables import IMAGE_EMBEDDINGS
 from curata.erasure.audit import read_audit
 from curata.erasure.keys import check_key
 from curata.erasure.requests import ErasureRequest, new_request
 from curata.layout import DataRoot
-from curata.projects.discovery import list_projects
-from curata.projects.scan import project_dirs
-from curata.sessions.inventory import list_session_folders
+from curata.sessions.tables import DEFERRED_SESSIONS
+from curata.sessions.validate import Limits
 from curata.storage import Store
 from curata.summary import render_summary_datasets
 from curata.warehouse import Warehouse
@@ -43,21 +46,6 @@ FINGERPRINT_TAG = "curata/input-fingerprint"
 # Dagster's console logger stays quiet: a failed run is told by `failure_message`, in a line or two, not a stack trace.
 QUIET = {"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}}
 SHOWN_PROBLEMS = 3  # offending records named when a check fails
-
-
-@dataclass(frozen=True)
-class Work:
-    """One run to launch: a job, maybe a partition, and the fingerprint of the inputs it reads."""
-
-    stage: str
-    job: str
-    partition: str | None
-    fingerprint: str
-    assets: tuple[str, ...] | None = None  # the job's assets this data root calls for; None: all of them
-
-    @property
-    def label(self) -> str:
-        return f"{self.stage} {self.partition}" if self.partition else self.stage
 
 
 @dataclass(frozen=True)
@@ -99,27 +87,28 @@ def output_store(defs: Definitions) -> Store:
         return curata.store
 
 
-def metadata_limit(defs: Definitions) -> int:
-    """The `curata` resource's metadata limit: it places a session folder without a day in its name, as ingest does."""
+def session_limits(defs: Definitions) -> Limits:
+    """The `curata` resource's limits: the metadata limit places a session folder without a day in its name, as
+    ingest does."""
     with resolved(defs, "curata") as (curata,):
-        return curata.max_metadata_bytes
+        return curata.limits
 
 
 def describe_status(defs: Definitions, layout: DataRoot, instance: DagsterInstance) -> str:
     """Runs due, runs that failed, deferred folders, images without vectors, and each dataset's readiness."""
-    plan = plan_work(layout, instance, Warehouse(output_store(defs)), metadata_limit(defs))
+    plan = plan_work(layout, instance, Warehouse(output_store(defs)), session_limits(defs))
     due = [w.label for w in plan.todo if w.fingerprint]
     lines = [f"runs due ({len(due)}): {', '.join(due) or 'none'}"]
     lines.append(f"up to date: {', '.join(w.label for w in plan.up_to_date) or 'nothing yet'}")
     failed = [r for r in instance.get_runs(RunsFilter(statuses=[DagsterRunStatus.FAILURE]), limit=20)]
-    lines += [f"failed run {r.run_id[:8]}: {r.job_name} {r.tags.get('dagster/partition', '')}" for r in failed[:10]]
+    lines += [f"failed run {r.run_id[:8]}: {r.job_name} {r.tags.get(PARTITION_TAG, '')}" for r in failed[:10]]
     with resolved(defs, "curata", "exports") as (curata, exports):
         store, readiness = curata.store, exports.readiness
     warehouse = Warehouse(store)
-    deferred = warehouse.rows("deferred_sessions")
+    deferred = warehouse.rows(DEFERRED_SESSIONS.name)
     lines += [f"deferred: {d['session_folder']}: {d['reason']}" for d in deferred[:20]]
-    if warehouse.exists("image_embeddings"):
-        status = warehouse.read("image_embeddings", columns=["status"]).column("status").to_pylist()
+    if warehouse.exists(IMAGE_EMBEDDINGS.name):
+        status = warehouse.read(IMAGE_EMBEDDINGS.name, columns=["status"]).column("status").to_pylist()
         lines.append(
             f"images: {status.count('ok')} embedded, {status.count('failed')} failed, {status.count('missing')} missing"
         )
@@ -138,19 +127,15 @@ def initialise_instance(home: Path) -> None:
 
 # The table each input job writes: a run is up to date only while what it wrote is still in the store (a data root
 # regenerated with the same folder names, as `curata demo` does, has the same fingerprints and an empty warehouse).
-WRITES = {
-    "ingest_sessions": "validated_sessions",
-    "historical_pairs": "historical_pairs",
-    "validate_curation_logs": "curation_quarantine",
-    "analyse_library": "library_images",
-}
+WRITES = {kind.job.name: kind.written.name for kind in INPUT_KINDS}
+PUBLISH = "publish"  # the stage of the runs that publish what the input kinds' tables feed
 
 
-def plan_work(layout: DataRoot, instance: DagsterInstance, warehouse: Warehouse, max_metadata_bytes: int) -> Plan:
+def plan_work(layout: DataRoot, instance: DagsterInstance, warehouse: Warehouse, limits: Limits) -> Plan:
     """Every run the data root calls for, split into those its inputs changed for and those up to date."""
     plan = Plan()
-    inputs = [*_ingest(layout, max_metadata_bytes), *_projects(layout), *_curation(layout), *_library(layout)]
-    for work in [*inputs, *_publish(present_inputs(layout))]:
+    inputs = [work for kind in INPUT_KINDS for work in kind.plan(layout, limits)]
+    for work in [*inputs, *_publish(present_kinds(layout))]:
         fresh = (
             work.fingerprint
             and _last_fingerprint(instance, work) == work.fingerprint
@@ -162,9 +147,11 @@ def plan_work(layout: DataRoot, instance: DagsterInstance, warehouse: Warehouse,
 
 def run_pipeline(defs: Definitions, layout: DataRoot, instance: DagsterInstance) -> Iterator[Step]:
     """Launches the runs that are due, in order; stops at the first failed run (its day or project is named)."""
-    plan = plan_work(layout, instance, Warehouse(output_store(defs)), metadata_limit(defs))
-    projects = [w.partition for w in plan.todo + plan.up_to_date if w.job == "historical_pairs"]
-    instance.add_dynamic_partitions(historical_projects.name, [p for p in projects if p])
+    plan = plan_work(layout, instance, Warehouse(output_store(defs)), session_limits(defs))
+    for kind in INPUT_KINDS:
+        partitions = [w.partition for w in plan.todo + plan.up_to_date if w.job == kind.job.name and w.partition]
+        for dynamic in kind.dynamic_partitions:
+            instance.add_dynamic_partitions(dynamic.name, partitions)
     by_stage: dict[str, list[Work]] = {}
     for work in plan.todo:
         by_stage.setdefault(work.stage, []).append(work)
@@ -172,7 +159,7 @@ def run_pipeline(defs: Definitions, layout: DataRoot, instance: DagsterInstance)
         for done, work in enumerate(works, start=1):
             result = defs.resolve_job_def(work.job).execute_in_process(
                 partition_key=work.partition,
-                asset_selection=[AssetKey(a) for a in work.assets] if work.assets else None,
+                asset_selection=list(work.assets) if work.assets else None,
                 instance=instance,
                 tags={FINGERPRINT_TAG: work.fingerprint} if work.fingerprint else None,
                 raise_on_error=False,
@@ -184,97 +171,39 @@ def run_pipeline(defs: Definitions, layout: DataRoot, instance: DagsterInstance)
 
 
 def _last_fingerprint(instance: DagsterInstance, work: Work) -> str | None:
-    tags = {"dagster/partition": work.partition} if work.partition else {}
+    tags = {PARTITION_TAG: work.partition} if work.partition else {}
     runs = instance.get_runs(RunsFilter(job_name=work.job, tags=tags, statuses=[DagsterRunStatus.SUCCESS]), limit=1)
     return runs[0].tags.get(FINGERPRINT_TAG) if runs else None
 
 
-def _ingest(layout: DataRoot, max_metadata_bytes: int) -> list[Work]:
-    """One run per day, in order, so a repeated session is quarantined in the later day."""
-    if not layout.sessions.is_dir():
-        return []
-    by_day: dict[str, list[str]] = {}
-    for folder in list_session_folders(layout.sessions, max_metadata_bytes):
-        by_day.setdefault(folder.partition_date, []).append(f"{folder.name}@{folder.newest_mtime:.6f}")
-    return [Work("ingest", "ingest_sessions", day, _digest(entries)) for day, entries in sorted(by_day.items())]
-
-
-def _projects(layout: DataRoot) -> list[Work]:
-    if not layout.projects.is_dir():
-        return []
-    return [
-        Work("historical pairs", "historical_pairs", name, _tree_digest(*project_dirs(layout.projects / name)))
-        for name in list_projects(layout.projects)
-    ]
-
-
-def _curation(layout: DataRoot) -> list[Work]:
-    if not layout.curation.is_dir():
-        return []
-    return [Work("curation logs", "validate_curation_logs", None, _tree_digest(layout.curation))]
-
-
-def _library(layout: DataRoot) -> list[Work]:
-    if not layout.library.is_dir():
-        return []
-    return [Work("library", "analyse_library", None, _tree_digest(layout.library))]
-
-
 # What each input folder is read by, for `curata run` on a root holding only some of them.
-INPUT_STAGES = {
-    "sessions": "ingest, the training log audit and edit_triplets",
-    "projects": "historical pairs",
-    "curation": "curation logs and crop_boxes",
-    "library": "library analyses",
-}
+INPUT_STAGES = {kind.folder.name: kind.skipped for kind in INPUT_KINDS}
 
 
-def present_inputs(layout: DataRoot) -> set[str]:
-    return {name for name, folder in layout.inputs().items() if folder.is_dir()}
+def present_kinds(layout: DataRoot) -> list[InputKind]:
+    return [kind for kind in INPUT_KINDS if layout.folder(kind.folder).is_dir()]
 
 
 def skipped_inputs(layout: DataRoot) -> list[str]:
     """One line per input folder the data root does not hold: what is skipped for it."""
-    present = present_inputs(layout)
+    present = {kind.folder.name for kind in present_kinds(layout)}
     missing = [(name, what) for name, what in INPUT_STAGES.items() if name not in present]
     return [f"no {name}/ in the data root: skipped {what}" for name, what in missing]
 
 
-def _publish(present: set[str]) -> list[Work]:
+def _publish(present: list[InputKind]) -> list[Work]:
     """Always run, for what the root holds: embeddings and exports do only what is new, and reuse a version whose
     content is unchanged; the health report is written whatever the root holds."""
-    sessions = None if "sessions" in present else ("data_health_report",)
-    works = [Work("publish", "publish_datasets", None, "", sessions)]  # health, embeddings, edit triplets
-    datasets = [
-        *(CURATION_DATASETS["preference_pairs"] if present & {"projects", "curation"} else ()),
-        *(CURATION_DATASETS["crop_boxes"] if "curation" in present else ()),
-    ]
+    fed = {dataset for kind in present for dataset in kind.feeds}
+    report_only = None if edit_triplets.key in fed else (data_health_report.key,)
+    works = [Work(PUBLISH, publish_job.name, None, "", report_only)]  # health, embeddings, edit triplets
+    datasets = [key for dataset, keys in CURATION_DATASETS.items() if dataset in fed for key in keys]
     if datasets:
-        works.append(Work("publish", "publish_curation_datasets", None, "", ("image_embeddings", *datasets)))
+        works.append(Work(PUBLISH, publish_curation_job.name, None, "", (image_embeddings.key, *datasets)))
     return works
 
 
-def _digest(entries: list[str]) -> str:
-    return hashlib.sha256("\n".join(sorted(entries)).encode()).hexdigest()[:16]
-
-
-def _tree_digest(*folders: Path) -> str:
-    """Names, sizes and modification times of every file below the folders: what a run of them reads."""
-    entries = []
-    for folder in folders:
-        for parent, _, files in os.walk(folder):
-            for name in files:
-                path = os.path.join(parent, name)
-                try:
-                    info = os.lstat(path)
-                except OSError:
-                    continue
-                entries.append(f"{path}:{info.st_size}:{info.st_mtime_ns}")
-    return _digest(entries)
-
-
 # -- `curata forget` and `curata rotate-key`: the request is made here, the work is done by a job ---------------
-ERASE_JOB, ROTATE_JOB = "erase_person", "rotate_pseudonym_key"
 
 
 def request_erasure(
@@ -294,8 +223,8 @@ def request_erasure(
 
 def run_erasure(defs: Definitions, instance: DagsterInstance, request_id: str) -> tuple[dict | None, str]:
     """(the request's audit entry, "") once done; (None, why) when the run failed: the request stays pending."""
-    config = {"ops": {"erasure_audit": {"config": {"request_id": request_id}}}}
-    result = defs.resolve_job_def(ERASE_JOB).execute_in_process(
+    config = {"ops": {erasure_audit.op.name: {"config": {"request_id": request_id}}}}
+    result = defs.resolve_job_def(erase_person_job.name).execute_in_process(
         instance=instance, run_config=config | QUIET, raise_on_error=False
     )
     if not result.success:
@@ -305,13 +234,13 @@ def run_erasure(defs: Definitions, instance: DagsterInstance, request_id: str) -
 
 def run_rotation(defs: Definitions, instance: DagsterInstance, new_key_env: str) -> tuple[dict | None, str]:
     """(the rotation's summary, "") once every pseudonym is re-keyed; (None, why) when the run failed."""
-    config = {"ops": {"rotate_key_everywhere": {"config": {"new_key_env": new_key_env}}}}
-    result = defs.resolve_job_def(ROTATE_JOB).execute_in_process(
+    config = {"ops": {rotate_key_everywhere.name: {"config": {"new_key_env": new_key_env}}}}
+    result = defs.resolve_job_def(rotate_pseudonym_key_job.name).execute_in_process(
         instance=instance, run_config=config | QUIET, raise_on_error=False
     )
     if not result.success:
         return None, failure_message(result)
-    return result.output_for_node("rotate_key_everywhere"), ""
+    return result.output_for_node(rotate_key_everywhere.name), ""
 
 
 def failure_message(result: ExecuteInProcessResult) -> str:
@@ -331,7 +260,7 @@ def failure_message(result: ExecuteInProcessResult) -> str:
 
 def _failed_check(evaluation: AssetCheckEvaluation, result: ExecuteInProcessResult) -> str:
     """`check <name> of <asset> [<partition>] failed: <first offending records>`."""
-    partition = result.dagster_run.tags.get("dagster/partition")
+    partition = result.dagster_run.tags.get(PARTITION_TAG)
     where = f"{evaluation.asset_key.to_user_string()}{f' [{partition}]' if partition else ''}"
     metadata = evaluation.metadata
     evidence = metadata.get("first_problems") or metadata.get("summary")

@@ -25,12 +25,14 @@ from curata.archive import (
     inventory_table,
     stats_markdown,
 )
+from curata.archive.tables import ARCHIVE_INVENTORY
 from resources import CurataSettings
 from resources.archive import ColdStorage
 
 GROUP = "archive"
 DAY_IN_BUCKET = "day_in_bucket_as_inventoried"
 ALL_IN_BUCKET = "every_archive_in_bucket"
+STORAGE_STATS = "storage_stats"
 
 
 # Keeps the hot tier to the retention: a day past it, settled, leaves the data root only once its object
@@ -40,12 +42,12 @@ ALL_IN_BUCKET = "every_archive_in_bucket"
     name="archived_days",
     partitions_def=session_days,
     group_name=GROUP,
-    outs={"archive_inventory": table_out("archive_inventory", "archive", frozenset({"s3", "parquet"}))},
+    outs={ARCHIVE_INVENTORY.name: table_out(ARCHIVE_INVENTORY.name, "archive", frozenset({"s3", "parquet"}))},
     retry_policy=IO_RETRY,
     check_specs=[
         AssetCheckSpec(
             DAY_IN_BUCKET,
-            asset="archive_inventory",
+            asset=ARCHIVE_INVENTORY.name,
             blocking=True,
             description="the day's inventory entry is in the bucket with the same size, sha256 and files",
         )
@@ -67,10 +69,10 @@ def archived_days(
     )
     context.log.info(f"{outcome.day}: {outcome.status} {outcome.reason}".rstrip())
     entries = [outcome.entry] if outcome.entry else []
-    yield Output(inventory_table(entries), output_name="archive_inventory", metadata=outcome_metadata(outcome))
+    yield Output(inventory_table(entries), output_name=ARCHIVE_INVENTORY.name, metadata=outcome_metadata(outcome))
     # Read back whole in this run already when it archived; otherwise read the object now.
     problems = [] if outcome.verified else inventory_problems(cold_storage.tier, entries)
-    yield problems_check("archive_inventory", DAY_IN_BUCKET, problems, read_back_in_run=outcome.verified)
+    yield problems_check(ARCHIVE_INVENTORY.name, DAY_IN_BUCKET, problems, read_back_in_run=outcome.verified)
 
 
 def outcome_metadata(outcome: DayOutcome) -> dict:
@@ -90,13 +92,14 @@ def outcome_metadata(outcome: DayOutcome) -> dict:
 
 # What each tier holds and costs a month, and what to do next: the collection service's storage stats.
 @asset(
+    name=STORAGE_STATS,
     group_name=GROUP,
     retry_policy=IO_RETRY,
     **described("report", {"s3", "python"}),
     check_specs=[
         AssetCheckSpec(
             ALL_IN_BUCKET,
-            asset="storage_stats",
+            asset=STORAGE_STATS,
             blocking=True,
             description="every inventory entry is in the bucket and identical (read whole, or HEAD if so configured)",
         )
@@ -120,4 +123,4 @@ def storage_stats(
     )
     entries = inventory_entries(archive_inventory)
     problems = inventory_problems(cold_storage.tier, entries, deep=cold_storage.verify_reads_objects)
-    yield problems_check("storage_stats", ALL_IN_BUCKET, problems, entries=len(entries))
+    yield problems_check(STORAGE_STATS, ALL_IN_BUCKET, problems, entries=len(entries))

@@ -13,47 +13,55 @@ from curata.curation.checks import crop_problems, path_format_problems
 from curata.curation.logs import CROP_LOG, SELECTION_LOG, record_ids, validate_log
 from curata.curation.paths import PathResolver
 from curata.curation.quality import accepted_paths, curation_image_quality
+from curata.curation.tables import CURATION_QUARANTINE, VALIDATED_CROPS, VALIDATED_SELECTIONS
+from curata.kinds import CURATION
 from curata.quality_tables import CURATION_IMAGE_QUALITY
 from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
 from resources import CurataSettings
 
+RECONCILES = "logs_reconcile"
+SOUND = "crops_are_sound"
+ONE_FORMAT = "paths_share_one_format"
+
 
 @multi_asset(
     group_name="curation",
     outs={
-        "validated_selections": table_out("validated_selections", "validated"),
-        "validated_crops": table_out("validated_crops", "validated"),
-        "curation_quarantine": table_out("curation_quarantine", "quarantine"),
-        "curation_image_quality": table_out(CURATION_IMAGE_QUALITY.name, "validated"),
+        VALIDATED_SELECTIONS.name: table_out(VALIDATED_SELECTIONS.name, "validated"),
+        VALIDATED_CROPS.name: table_out(VALIDATED_CROPS.name, "validated"),
+        CURATION_QUARANTINE.name: table_out(CURATION_QUARANTINE.name, "quarantine"),
+        CURATION_IMAGE_QUALITY.name: table_out(CURATION_IMAGE_QUALITY.name, "validated"),
     },
     check_specs=[
         AssetCheckSpec(
-            "logs_reconcile",
-            asset="validated_crops",
+            RECONCILES,
+            asset=VALIDATED_CROPS.name,
             blocking=True,
             description="per log file: rows read = accepted + quarantined",
         ),
         AssetCheckSpec(
-            "crops_are_sound",
-            asset="validated_crops",
+            SOUND,
+            asset=VALIDATED_CROPS.name,
             blocking=True,
             description="positive sizes, normalised box inside [0, 1], no placeholder",
         ),
         AssetCheckSpec(
-            "paths_share_one_format",
-            asset="validated_crops",
+            ONE_FORMAT,
+            asset=VALIDATED_CROPS.name,
             blocking=True,
             description="every path in both tables is POSIX and relative to the data root",
         ),
-        actionable_spec("curation_quarantine"),
+        actionable_spec(CURATION_QUARANTINE.name),
     ],
 )
 def curation_outcomes(context: AssetExecutionContext, curata: CurataSettings) -> Iterator[Output | AssetCheckResult]:
     layout = curata.layout
-    folder = curata.require("curation")
+    folder = curata.require(CURATION.name)
     resolver = PathResolver(layout.root, curata.image_limits)
-    results = {name: validate_log(folder / name, f"curation/{name}", resolver) for name in (SELECTION_LOG, CROP_LOG)}
+    results = {
+        name: validate_log(folder / name, f"{CURATION.name}/{name}", resolver) for name in (SELECTION_LOG, CROP_LOG)
+    }
     selections, crops = results[SELECTION_LOG].accepted, results[CROP_LOG].accepted
     quarantine = pa.concat_tables([r.quarantined for r in results.values()])
     q_rows = quarantine.to_pylist()
@@ -61,16 +69,18 @@ def curation_outcomes(context: AssetExecutionContext, curata: CurataSettings) ->
     pictures = (layout.root, curata.image_limits)
     yield Output(
         selections,
-        output_name="validated_selections",
+        output_name=VALIDATED_SELECTIONS.name,
         metadata={"accepted": selections.num_rows, **pair_pictures(selections.to_pylist(), *pictures)},
     )
     yield Output(
         crops,
-        output_name="validated_crops",
+        output_name=VALIDATED_CROPS.name,
         metadata={"accepted": crops.num_rows, "recovered": recovered, **crop_pictures(crops.to_pylist(), *pictures)},
     )
     yield Output(
-        quarantine, output_name="curation_quarantine", metadata={"quarantined": len(q_rows), **counts_by_rule(q_rows)}
+        quarantine,
+        output_name=CURATION_QUARANTINE.name,
+        metadata={"quarantined": len(q_rows), **counts_by_rule(q_rows)},
     )
     yield quality_output(curation_image_quality(selections, crops, resolver), CURATION_IMAGE_QUALITY.name)
 
@@ -85,8 +95,8 @@ def curation_outcomes(context: AssetExecutionContext, curata: CurataSettings) ->
         )
         summaries.append(f"{name}: {rec.describe()}")
         failing += [] if rec.ok else [summaries[-1]]
-    yield problems_check("validated_crops", "logs_reconcile", failing, summary="\n".join(summaries))
-    yield problems_check("validated_crops", "crops_are_sound", crop_problems(crops.to_pylist()))
+    yield problems_check(VALIDATED_CROPS.name, RECONCILES, failing, summary="\n".join(summaries))
+    yield problems_check(VALIDATED_CROPS.name, SOUND, crop_problems(crops.to_pylist()))
     paths = accepted_paths(selections, crops)
-    yield problems_check("validated_crops", "paths_share_one_format", path_format_problems(paths), paths=len(paths))
-    yield actionable_check("curation_quarantine", q_rows)
+    yield problems_check(VALIDATED_CROPS.name, ONE_FORMAT, path_format_problems(paths), paths=len(paths))
+    yield actionable_check(CURATION_QUARANTINE.name, q_rows)

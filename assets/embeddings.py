@@ -23,9 +23,12 @@ from dagster import (
 )
 
 from assets.policies import IO_RETRY, described
+from curata.curation.tables import VALIDATED_CROPS, VALIDATED_SELECTIONS
 from curata.embeddings.checks import embedding_catalog, orphan_embeddings, vector_problems
 from curata.embeddings.tables import FAILED, MISSING
 from curata.embeddings.wanted import WantedImage, wanted_images
+from curata.projects.tables import HISTORICAL_PAIRS
+from curata.sessions.tables import VALIDATED_SESSIONS
 from resources import CurataSettings
 from resources.clip_model import ClipModel
 from resources.warehouse_io import ALLOW_MISSING
@@ -34,7 +37,7 @@ SHOWN = 50
 STEP_IO = "step_io_manager"  # lists of images between the steps (the warehouse IO manager holds tables)
 
 
-OPTIONAL_SOURCES = ("validated_selections", "validated_crops")  # no curation logs: no images, no failure
+OPTIONAL_SOURCES = (VALIDATED_SELECTIONS.name, VALIDATED_CROPS.name)  # no curation logs: no images, no failure
 
 
 @op(
@@ -56,10 +59,10 @@ def plan_embedding_chunks(
     model = clip.load()
     wanted = wanted_images(
         {
-            "validated_sessions": validated_sessions,
-            "validated_selections": validated_selections,
-            "validated_crops": validated_crops,
-            "historical_pairs": historical_pairs,
+            VALIDATED_SESSIONS.name: validated_sessions,
+            VALIDATED_SELECTIONS.name: validated_selections,
+            VALIDATED_CROPS.name: validated_crops,
+            HISTORICAL_PAIRS.name: historical_pairs,
         }
     )
     curata.embedding_store.describe(model.fingerprint, model.description)

@@ -32,6 +32,7 @@ from curata.erasure.requests import erasure_health
 from curata.erasure.rotation import rotate_key
 from curata.erasure.tables import IMAGE_INDEX, PERSON_INDEX
 from curata.privacy import PseudonymKey, PseudonymKeyError
+from curata.sessions.tables import SESSION_PEOPLE
 from resources import CurataSettings
 from resources.archive import ColdStorage
 
@@ -57,7 +58,7 @@ def erasure_context(curata: CurataSettings, cold_storage: ColdStorage) -> Erasur
     specs=[
         AssetSpec(
             spec.name,
-            deps=["session_people"],
+            deps=[SESSION_PEOPLE.name],
             group_name=GROUP,
             description=spec.description,
             owners=OWNERS,
@@ -117,7 +118,9 @@ def erasure_audit(
     description="no tombstoned pseudonym, image hash or session folder in any tier, table, embedding or export",
 )
 def no_erased_data_remains(curata: CurataSettings, cold_storage: ColdStorage) -> AssetCheckResult:
-    return problems_check("erasure_audit", NO_ERASED_DATA, remaining(erasure_context(curata, cold_storage)))
+    return problems_check(
+        erasure_audit.key.to_user_string(), NO_ERASED_DATA, remaining(erasure_context(curata, cold_storage))
+    )
 
 
 class KeyRotationConfig(Config):

@@ -16,16 +16,20 @@ from dagster import (
 from assets.checks import problems_check
 from assets.health import data_health_report
 from assets.policies import IO_RETRY, described
-from curata.catalog import spec_of
-from curata.export.crop_boxes import export_crop_boxes
-from curata.export.edit_triplets import export_edit_triplets
+from curata.curation.tables import CURATION_QUARANTINE, VALIDATED_CROPS, VALIDATED_SELECTIONS
+from curata.export.crop_boxes import CROP_BOXES, export_crop_boxes
+from curata.export.edit_triplets import EDIT_TRIPLETS, export_edit_triplets
 from curata.export.inputs import ExportContext
-from curata.export.preference_pairs import export_preference_pairs
+from curata.export.preference_pairs import PREFERENCE_PAIRS, export_preference_pairs
 from curata.export.readiness import readiness
 from curata.export.verify import export_leaks, export_problems
 from curata.export.versioned import ExportResult, Provenance
 from curata.health import SessionTables, days_left_out
+from curata.projects.tables import HISTORICAL_PAIRS
+from curata.quality_tables import CURATION_IMAGE_QUALITY
 from curata.quarantine import counts_by_rule
+from curata.sessions.tables import SESSION_QUARANTINE, VALIDATED_SESSIONS
+from curata.tables import TableSpec
 from curata.training.findings import Findings
 from curata.training.tables import (
     CROP_FIGURES,
@@ -35,6 +39,7 @@ from curata.training.tables import (
     PAIR_KEYS,
     PAIR_LABEL_ISSUES,
 )
+from curata.warehouse import UNPARTITIONED
 from resources import CurataSettings
 from resources.clip_model import ClipModel
 from resources.export_settings import ExportSettings
@@ -43,19 +48,21 @@ from resources.warehouse_io import ALLOW_MISSING
 Days = dict[str, pa.Table]  # every stored partition of a daily table, by day
 
 GROUP = "exports"
+MATCHES_MANIFEST = "export_matches_manifest"
+NO_LEAKS = "splits_do_not_leak"
 
 
 def export_checks(asset: str) -> list[AssetCheckSpec]:
     """Both blocking: a version that differs from its manifest, or leaks a group across splits, stops what follows."""
     return [
         AssetCheckSpec(
-            "export_matches_manifest",
+            MATCHES_MANIFEST,
             asset=asset,
             blocking=True,
             description="files, sha256, bytes and row counts as the manifest says",
         ),
         AssetCheckSpec(
-            "splits_do_not_leak",
+            NO_LEAKS,
             asset=asset,
             blocking=True,
             description="no group (session, project, set, photo) and no near-duplicate pair in two splits",
@@ -106,9 +113,9 @@ def published(
             **metadata,
         }
     )
-    yield problems_check(asset, "export_matches_manifest", export_problems(ctx.store, result.key))
+    yield problems_check(asset, MATCHES_MANIFEST, export_problems(ctx.store, result.key))
     leaks = export_leaks(ctx.store, result.key, ctx.vectors_for)
-    yield problems_check(asset, "splits_do_not_leak", leaks.leaks, images_without_vectors=len(leaks.unchecked_images))
+    yield problems_check(asset, NO_LEAKS, leaks.leaks, images_without_vectors=len(leaks.unchecked_images))
 
 
 def _partitions(table: pa.Table, column: str) -> list[str]:
@@ -125,7 +132,7 @@ def _refused(quarantine: pa.Table, keep: Callable[[dict], bool] = lambda row: Tr
     deps=[data_health_report],  # the report first: it names the days this export leaves out
     retry_policy=IO_RETRY,
     **described("export", {"parquet", "huggingface"}),
-    check_specs=export_checks("edit_triplets"),
+    check_specs=export_checks(EDIT_TRIPLETS.name),
 )
 def edit_triplets(
     context: AssetExecutionContext,
@@ -148,20 +155,20 @@ def edit_triplets(
     if left_out:
         context.log.warning(f"left out of edit_triplets until re-run: {left_out}")
     days = sorted(set(validated_sessions) - set(left_out))
-    sessions = _concat([validated_sessions[d] for d in days], "validated_sessions")
-    refused = _refused(_concat([session_quarantine[d] for d in days if d in session_quarantine], "session_quarantine"))
+    sessions = _concat([validated_sessions[d] for d in days], VALIDATED_SESSIONS)
+    refused = _refused(_concat([session_quarantine[d] for d in days if d in session_quarantine], SESSION_QUARANTINE))
     ctx = export_context(curata, clip, exports, image_embeddings, [session_image_quality])
-    provenance = Provenance({"validated_sessions": days}, refused)
+    provenance = Provenance({VALIDATED_SESSIONS.name: days}, refused)
     result = export_edit_triplets(sessions, ctx, provenance, left_out)
-    yield from published("edit_triplets", result, ctx, exports, left_out_days=MetadataValue.json(left_out))
+    yield from published(EDIT_TRIPLETS.name, result, ctx, exports, left_out_days=MetadataValue.json(left_out))
 
 
-def _concat(tables: list[pa.Table], name: str) -> pa.Table:
-    return pa.concat_tables(tables) if tables else spec_of(name).empty()
+def _concat(tables: list[pa.Table], spec: TableSpec) -> pa.Table:
+    return pa.concat_tables(tables) if tables else spec.empty()
 
 
-def _or_empty(table: pa.Table | None, name: str) -> pa.Table:
-    return spec_of(name).empty() if table is None else table
+def _or_empty(table: pa.Table | None, spec: TableSpec) -> pa.Table:
+    return spec.empty() if table is None else table
 
 
 def _probe_ins(figures: str, issues: str) -> dict[str, AssetIn]:
@@ -178,11 +185,11 @@ def _findings(figures: pa.Table | None, issues: pa.Table | None, keys: tuple[str
     group_name=GROUP,
     retry_policy=IO_RETRY,
     **described("export", {"parquet", "huggingface"}),
-    check_specs=export_checks("preference_pairs"),
+    check_specs=export_checks(PREFERENCE_PAIRS),
     ins={
         **{
-            name: AssetIn(metadata={ALLOW_MISSING: True})
-            for name in ("validated_selections", "curation_quarantine", "curation_image_quality")
+            spec.name: AssetIn(metadata={ALLOW_MISSING: True})
+            for spec in (VALIDATED_SELECTIONS, CURATION_QUARANTINE, CURATION_IMAGE_QUALITY)
         },
         **_probe_ins(PAIR_FIGURES.name, PAIR_LABEL_ISSUES.name),
     },
@@ -206,26 +213,27 @@ def preference_pairs(
 
     A team without selection logs exports the projects' pairs alone; the manifest then lists no selections.
     """
-    validated_selections = _or_empty(validated_selections, "validated_selections")
-    curation_quarantine = _or_empty(curation_quarantine, "curation_quarantine")
-    quality = [project_image_quality, _or_empty(curation_image_quality, "curation_image_quality")]
+    validated_selections = _or_empty(validated_selections, VALIDATED_SELECTIONS)
+    curation_quarantine = _or_empty(curation_quarantine, CURATION_QUARANTINE)
+    quality = [project_image_quality, _or_empty(curation_image_quality, CURATION_IMAGE_QUALITY)]
     ctx = export_context(curata, clip, exports, image_embeddings, quality)
     refused = _refused(project_quarantine)
     for rule, n in _refused(curation_quarantine, lambda r: r["record_kind"] == "selection_row").items():
         refused[rule] = refused.get(rule, 0) + n
     provenance = Provenance(
-        {"historical_pairs": _partitions(historical_pairs, "project"), "validated_selections": ["_all"]}, refused
+        {HISTORICAL_PAIRS.name: _partitions(historical_pairs, "project"), VALIDATED_SELECTIONS.name: [UNPARTITIONED]},
+        refused,
     )
     findings = _findings(preference_pairs_probe, preference_pairs_label_issues, PAIR_KEYS)
     result = export_preference_pairs(historical_pairs, validated_selections, ctx, provenance, findings)
-    yield from published("preference_pairs", result, ctx, exports)
+    yield from published(PREFERENCE_PAIRS, result, ctx, exports)
 
 
 # Crops people drew, as an object-detection dataset (Hugging Face `objects`, COCO boxes).
 @asset(
     group_name=GROUP,
     retry_policy=IO_RETRY,
-    check_specs=export_checks("crop_boxes"),
+    check_specs=export_checks(CROP_BOXES.name),
     **described("export", {"parquet", "huggingface"}),
     ins=_probe_ins(CROP_FIGURES.name, CROP_LABEL_ISSUES.name),
 )
@@ -244,9 +252,9 @@ def crop_boxes(
     """The chosen image of each validated crop with its box, in pixels and normalised."""
     ctx = export_context(curata, clip, exports, image_embeddings, [curation_image_quality])
     refused = _refused(curation_quarantine, lambda r: r["record_kind"] == "crop_row")
-    provenance = Provenance({"validated_crops": ["_all"]}, refused)
+    provenance = Provenance({VALIDATED_CROPS.name: [UNPARTITIONED]}, refused)
     findings = _findings(crop_boxes_probe, crop_boxes_label_issues, CROP_KEYS)
-    yield from published("crop_boxes", export_crop_boxes(validated_crops, ctx, provenance, findings), ctx, exports)
+    yield from published(CROP_BOXES.name, export_crop_boxes(validated_crops, ctx, provenance, findings), ctx, exports)
 
 
 EXPORT_ASSETS = [edit_triplets, preference_pairs, crop_boxes]

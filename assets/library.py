@@ -23,68 +23,83 @@ from assets.quality import quality_output
 from curata.export.bundle import publish_bundle
 from curata.export.verify import export_problems
 from curata.export.versioned import Provenance
+from curata.kinds import LIBRARY
 from curata.layout import DataRootError
 from curata.library.analyses import PATTERNS_SUMMARY, analyse_tags
 from curata.library.changes import library_digests
 from curata.library.contact_sheet import cluster_sheet
-from curata.library.face_tables import clusters_document
+from curata.library.face_tables import FACE_CLUSTER_ASSIGNMENTS, FACE_CLUSTERS, clusters_document
 from curata.library.faces import ClusterParams, FaceSet, cluster_faces, extend_clustering
 from curata.library.records import library_record_ids, read_library
-from curata.library.tables import documents_of, documents_table
+from curata.library.tables import (
+    DESCRIPTION_PATTERNS,
+    LIBRARY_DIGESTS,
+    LIBRARY_DOCUMENTS,
+    LIBRARY_FACES,
+    LIBRARY_IMAGES,
+    LIBRARY_QUARANTINE,
+    SYNONYM_GROUPS,
+    TAG_COUNTS,
+    TAG_PAIRS,
+    TAG_SUGGESTIONS,
+    documents_of,
+    documents_table,
+)
+from curata.quality_tables import LIBRARY_IMAGE_QUALITY
 from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
+from curata.tables import TableSpec
+from curata.warehouse import UNPARTITIONED
 from resources import CurataSettings
 
 GROUP = "library"
 EXPORT = "library_patterns"
 SHEETS_IN_UI = 4  # the largest clusters' contact sheets shown on the asset page; every sheet is in the export
 SHEETS_EXPORTED = 500
-TAG_TABLES = (
-    "library_tag_counts",
-    "library_tag_pairs",
-    "library_description_patterns",
-    "library_synonym_groups",
-    "library_tag_suggestions",
-)
-FACE_TABLES = ("library_face_assignments", "library_face_clusters")
-RECORD_TABLES = ("library_images", "library_faces", "library_quarantine", "library_digests", "library_image_quality")
+TAG_TABLES = (TAG_COUNTS, TAG_PAIRS, DESCRIPTION_PATTERNS, SYNONYM_GROUPS, TAG_SUGGESTIONS)
+FACE_TABLES = (FACE_CLUSTER_ASSIGNMENTS, FACE_CLUSTERS)
+RECORD_TABLES = (LIBRARY_IMAGES, LIBRARY_FACES, LIBRARY_QUARANTINE, LIBRARY_DIGESTS, LIBRARY_IMAGE_QUALITY)
+RECONCILES = "library_records_reconcile"
+ACCOUNTED = "every_face_accounted"
+MATCHES_MANIFEST = "export_matches_manifest"
 
 
-def _out(table: str) -> AssetOut:
-    return table_out(table, "library")
+def _outs(*specs: TableSpec) -> dict[str, AssetOut]:
+    return {spec.name: table_out(spec.name, "library") for spec in specs}
 
 
 @multi_asset(
     group_name=GROUP,
-    outs={name: _out(name) for name in RECORD_TABLES},
+    outs=_outs(*RECORD_TABLES),
     check_specs=[
         AssetCheckSpec(
-            "library_records_reconcile",
-            asset="library_images",
+            RECONCILES,
+            asset=LIBRARY_IMAGES.name,
             blocking=True,
             description="records in the metadata export = accepted + quarantined, by record id",
         ),
-        actionable_spec("library_quarantine"),
+        actionable_spec(LIBRARY_QUARANTINE.name),
     ],
 )
 def library_records(context: AssetExecutionContext, curata: CurataSettings) -> Iterator[Output | AssetCheckResult]:
     layout = curata.layout
-    curata.require("library")
+    curata.require(LIBRARY.name)
     read = read_library(layout, curata.library_limits, threads=curata.workers)
     if read.source is None:
         raise DataRootError(f"{layout.library} holds no images_metadata.jsonl or images_metadata.json")
     warehouse = curata.warehouse
-    previous = warehouse.read("library_digests") if warehouse.exists("library_digests") else None  # spares rehashing
+    digests = LIBRARY_DIGESTS.name
+    previous = warehouse.read(digests) if warehouse.exists(digests) else None  # spares rehashing
     quarantine = read.quarantined.to_pylist()
-    yield Output(read.images, output_name="library_images", metadata={"accepted": read.images.num_rows})
-    yield Output(read.faces, output_name="library_faces", metadata={"faces": read.faces.num_rows})
-    yield quality_output(read.quality, "library_image_quality")
+    yield Output(read.images, output_name=LIBRARY_IMAGES.name, metadata={"accepted": read.images.num_rows})
+    yield Output(read.faces, output_name=LIBRARY_FACES.name, metadata={"faces": read.faces.num_rows})
+    yield quality_output(read.quality, LIBRARY_IMAGE_QUALITY.name)
     yield Output(
         read.quarantined,
-        output_name="library_quarantine",
+        output_name=LIBRARY_QUARANTINE.name,
         metadata={"quarantined": len(quarantine), **counts_by_rule(quarantine), "ignored": ", ".join(read.ignored)},
     )
-    yield Output(library_digests(layout, curata.max_library_record_bytes, previous), output_name="library_digests")
+    yield Output(library_digests(layout, curata.max_library_record_bytes, previous), output_name=LIBRARY_DIGESTS.name)
     rec = reconcile(
         library_record_ids(layout),
         {
@@ -92,13 +107,13 @@ def library_records(context: AssetExecutionContext, curata: CurataSettings) -> I
             "quarantined": read.quarantined.column("record_id").to_pylist(),
         },
     )
-    yield reconciliation_check("library_images", "library_records_reconcile", rec)
-    yield actionable_check("library_quarantine", quarantine)
+    yield reconciliation_check(LIBRARY_IMAGES.name, RECONCILES, rec)
+    yield actionable_check(LIBRARY_QUARANTINE.name, quarantine)
 
 
 @multi_asset(
     group_name=GROUP,
-    outs={name: _out(name) for name in (*TAG_TABLES, "library_documents")},
+    outs=_outs(*TAG_TABLES, LIBRARY_DOCUMENTS),
 )
 def tag_analyses(library_images: pa.Table, library_quarantine: pa.Table) -> Iterator[Output]:
     """Co-occurrence with lift and PMI, synonyms, suggestions, description patterns and the training report."""
@@ -109,18 +124,18 @@ def tag_analyses(library_images: pa.Table, library_quarantine: pa.Table) -> Iter
     synonyms = analyses.synonyms.table()
     yield Output(
         documents_table(documents),
-        output_name="library_documents",
+        output_name=LIBRARY_DOCUMENTS.name,
         metadata={"documents": len(documents), "synonym_groups": len(set(synonyms.column("group_id").to_pylist()))},
     )
 
 
 @multi_asset(
     group_name=GROUP,
-    outs={name: _out(name) for name in FACE_TABLES},
+    outs=_outs(*FACE_TABLES),
     check_specs=[
         AssetCheckSpec(
-            "every_face_accounted",
-            asset="library_face_clusters",
+            ACCOUNTED,
+            asset=FACE_CLUSTERS.name,
             blocking=True,
             description="each face is in one cluster or none, and cluster sizes add up",
         )
@@ -132,15 +147,16 @@ def face_clusters(
     """A re-run keeps every earlier face in its cluster (same ids); new faces join or cluster among themselves."""
     faces = FaceSet.from_table(library_faces)
     warehouse = curata.warehouse  # this asset's own earlier output: what keeps clusters put
-    previous = warehouse.read("library_face_assignments") if warehouse.exists("library_face_assignments") else None
+    assignments = FACE_CLUSTER_ASSIGNMENTS.name
+    previous = warehouse.read(assignments) if warehouse.exists(assignments) else None
     params = ClusterParams(merge_likely_same_person=curata.merge_likely_same_person)
     result = cluster_faces(faces, params) if previous is None else extend_clustering(previous, faces, params)
     clusters = result.clusters.to_pylist()
     sheets = contact_sheets(clusters[:SHEETS_IN_UI], library_faces, library_images, curata.layout.root)
-    yield Output(result.faces, output_name="library_face_assignments", metadata={"faces": result.faces.num_rows})
+    yield Output(result.faces, output_name=FACE_CLUSTER_ASSIGNMENTS.name, metadata={"faces": result.faces.num_rows})
     yield Output(
         result.clusters,
-        output_name="library_face_clusters",
+        output_name=FACE_CLUSTERS.name,
         metadata={
             "clusters": len(clusters),
             "largest": clusters[0]["size"] if clusters else 0,
@@ -149,7 +165,7 @@ def face_clusters(
             **{f"contact_sheet_{k + 1}": picture(png, name) for k, (name, png) in enumerate(sheets.items())},
         },
     )
-    yield problems_check("library_face_clusters", "every_face_accounted", face_problems(result.faces, result.clusters))
+    yield problems_check(FACE_CLUSTERS.name, ACCOUNTED, face_problems(result.faces, result.clusters))
 
 
 def face_problems(faces: pa.Table, clusters: pa.Table) -> list[str]:
@@ -178,7 +194,7 @@ def contact_sheets(clusters: list[dict], faces: pa.Table, images: pa.Table, root
     **described("export", {"json", "parquet"}),
     check_specs=[
         AssetCheckSpec(
-            "export_matches_manifest", asset=EXPORT, blocking=True, description="files and sha256 as the manifest says"
+            MATCHES_MANIFEST, asset=EXPORT, blocking=True, description="files and sha256 as the manifest says"
         )
     ],
 )
@@ -200,18 +216,12 @@ def library_patterns(
     """Every analysis in the seed's shapes, with its tables and a contact sheet per face cluster."""
     documents = documents_of(library_documents)
     documents["face_clusters.json"] = clusters_document(library_face_assignments, library_face_clusters)
-    tables = {
-        "library_tag_counts": library_tag_counts,
-        "library_tag_pairs": library_tag_pairs,
-        "library_description_patterns": library_description_patterns,
-        "library_synonym_groups": library_synonym_groups,
-        "library_tag_suggestions": library_tag_suggestions,
-        "library_face_assignments": library_face_assignments,
-        "library_face_clusters": library_face_clusters,
-    }
+    published = (library_tag_counts, library_tag_pairs, library_description_patterns, library_synonym_groups)
+    published += (library_tag_suggestions, library_face_assignments, library_face_clusters)
+    tables = {spec.name: table for spec, table in zip((*TAG_TABLES, *FACE_TABLES), published, strict=True)}
     clusters = library_face_clusters.slice(0, SHEETS_EXPORTED).to_pylist()
     sheets = contact_sheets(clusters, library_faces, library_images, curata.layout.root)
-    provenance = Provenance({"library_images": ["_all"]}, counts_by_rule(library_quarantine.to_pylist()))
+    provenance = Provenance({LIBRARY_IMAGES.name: [UNPARTITIONED]}, counts_by_rule(library_quarantine.to_pylist()))
     result = publish_bundle(curata.store, EXPORT, documents, tables, sheets, provenance, summary=PATTERNS_SUMMARY)
     yield MaterializeResult(
         metadata={
@@ -222,9 +232,7 @@ def library_patterns(
             "contact_sheets": len(sheets),
         }
     )
-    yield problems_check(EXPORT, "export_matches_manifest", export_problems(curata.store, result.key))
+    yield problems_check(EXPORT, MATCHES_MANIFEST, export_problems(curata.store, result.key))
 
 
 LIBRARY_ASSETS = [library_records, tag_analyses, face_clusters, library_patterns]
-LIBRARY_SELECTION = [*RECORD_TABLES, *TAG_TABLES]
-LIBRARY_SELECTION += ["library_documents", *FACE_TABLES, EXPORT]

@@ -20,24 +20,33 @@ from assets.policies import described, table_out
 from assets.quality import quality_output
 from curata.archive import refuse_if_archived
 from curata.erasure.keys import check_key
+from curata.kinds import SESSIONS
 from curata.quality_tables import SESSION_IMAGE_QUALITY
 from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
 from curata.sessions.batch import AcceptedLookup, PartitionResult, accepted_in, validate_partition
 from curata.sessions.checks import accepted_session_problems
 from curata.sessions.inventory import list_session_folders
-from curata.sessions.tables import RAW_SESSIONS, SESSION_PEOPLE
+from curata.sessions.tables import (
+    DEFERRED_SESSIONS,
+    RAW_SESSIONS,
+    SESSION_PEOPLE,
+    SESSION_QUARANTINE,
+    VALIDATED_SESSIONS,
+)
 from curata.sessions.tombstones import Tombstones
 from resources import CurataSettings
 
 GROUP = "sessions"
+RECONCILES = "reconciles_with_raw"
+SOUND = "accepted_are_sound"
 
 
 @asset(partitions_def=session_days, group_name=GROUP, **described("raw", {"python", "parquet"}))
 def raw_sessions(context: AssetExecutionContext, curata: CurataSettings) -> Output[pa.Table]:
     """Every session folder whose day is this partition, as found on disk: the input records."""
     context.log.info(f"pseudonyms keyed by {curata.key.key_id}")  # an unusable key fails here, before any write
-    sessions = curata.require("sessions")
+    sessions = curata.require(SESSIONS.name)
     day = context.partition_key
     check_key(curata.store, curata.key)  # a changed key without a declared rotation is refused before any write
     refuse_if_archived(curata.store, day)  # its folders left the data root: listing it now would wipe its rows
@@ -50,26 +59,26 @@ def raw_sessions(context: AssetExecutionContext, curata: CurataSettings) -> Outp
     partitions_def=session_days,
     group_name=GROUP,
     outs={
-        "validated_sessions": table_out("validated_sessions", "validated"),
-        "session_quarantine": table_out("session_quarantine", "quarantine"),
-        "deferred_sessions": table_out("deferred_sessions", "validated"),
-        "session_people": table_out(SESSION_PEOPLE.name, "validated"),
-        "session_image_quality": table_out(SESSION_IMAGE_QUALITY.name, "validated"),
+        VALIDATED_SESSIONS.name: table_out(VALIDATED_SESSIONS.name, "validated"),
+        SESSION_QUARANTINE.name: table_out(SESSION_QUARANTINE.name, "quarantine"),
+        DEFERRED_SESSIONS.name: table_out(DEFERRED_SESSIONS.name, "validated"),
+        SESSION_PEOPLE.name: table_out(SESSION_PEOPLE.name, "validated"),
+        SESSION_IMAGE_QUALITY.name: table_out(SESSION_IMAGE_QUALITY.name, "validated"),
     },
     check_specs=[
         AssetCheckSpec(
-            "reconciles_with_raw",
-            asset="validated_sessions",
+            RECONCILES,
+            asset=VALIDATED_SESSIONS.name,
             blocking=True,
             description="raw folders = accepted + quarantined + deferred, by folder name",
         ),
         AssetCheckSpec(
-            "accepted_are_sound",
-            asset="validated_sessions",
+            SOUND,
+            asset=VALIDATED_SESSIONS.name,
             blocking=True,
             description="positive dimensions, full hashes, instruction present, no email in clear",
         ),
-        actionable_spec("session_quarantine"),
+        actionable_spec(SESSION_QUARANTINE.name),
     ],
 )
 def validated_session_outcomes(
@@ -78,19 +87,19 @@ def validated_session_outcomes(
     day = context.partition_key
     result = validate_day(curata, day, raw_sessions.column("session_folder").to_pylist())
     quarantine_rows = result.quarantined.to_pylist()
-    yield Output(result.accepted, output_name="validated_sessions", metadata={"accepted": result.accepted.num_rows})
+    yield Output(result.accepted, output_name=VALIDATED_SESSIONS.name, metadata={"accepted": result.accepted.num_rows})
     yield Output(
         result.quarantined,
-        output_name="session_quarantine",
+        output_name=SESSION_QUARANTINE.name,
         metadata={
             "quarantined": len(quarantine_rows),
             **counts_by_rule(quarantine_rows),
             **quarantine_pictures(quarantine_rows, curata.layout.root, curata.image_limits),
         },
     )
-    yield Output(result.deferred, output_name="deferred_sessions", metadata={"deferred": result.deferred.num_rows})
-    yield Output(result.people, output_name="session_people", metadata={"folders": result.people.num_rows})
-    yield quality_output(result.quality, "session_image_quality")
+    yield Output(result.deferred, output_name=DEFERRED_SESSIONS.name, metadata={"deferred": result.deferred.num_rows})
+    yield Output(result.people, output_name=SESSION_PEOPLE.name, metadata={"folders": result.people.num_rows})
+    yield quality_output(result.quality, SESSION_IMAGE_QUALITY.name)
     yield from session_partition_checks(raw_sessions, result.accepted, result.quarantined, result.deferred)
     for later in result.superseded_days:  # this day's outputs are stored now: the later day sees them
         revalidate_day(context, curata, later, day)
@@ -98,7 +107,7 @@ def validated_session_outcomes(
 
 def validate_day(curata: CurataSettings, day: str, folders: list[str]) -> PartitionResult:
     return validate_partition(
-        curata.require("sessions"),
+        curata.require(SESSIONS.name),
         folders,
         day,
         data_root=curata.layout.root,
@@ -119,13 +128,13 @@ def revalidate_day(context: AssetExecutionContext, curata: CurataSettings, day: 
     failing reconciliation in the health report, which names the day to re-run).
     """
     warehouse = curata.warehouse
-    result = validate_day(curata, day, warehouse.read("raw_sessions", day).column("session_folder").to_pylist())
+    result = validate_day(curata, day, warehouse.read(RAW_SESSIONS.name, day).column("session_folder").to_pylist())
     outputs = {
-        "session_quarantine": result.quarantined,
-        "deferred_sessions": result.deferred,
+        SESSION_QUARANTINE.name: result.quarantined,
+        DEFERRED_SESSIONS.name: result.deferred,
         SESSION_PEOPLE.name: result.people,
         SESSION_IMAGE_QUALITY.name: result.quality,
-        "validated_sessions": result.accepted,
+        VALIDATED_SESSIONS.name: result.accepted,
     }
     for table, data in outputs.items():
         warehouse.write(table, data, partition=day)
@@ -141,7 +150,7 @@ def accepted_in_other_days(curata: CurataSettings, day: str) -> AcceptedLookup:
     of the asset's own partitions goes to the warehouse directly.
     """
     warehouse = curata.warehouse
-    return accepted_in(warehouse, [p for p in warehouse.partitions("validated_sessions") if p != day])
+    return accepted_in(warehouse, [p for p in warehouse.partitions(VALIDATED_SESSIONS.name) if p != day])
 
 
 def session_partition_checks(
@@ -156,6 +165,6 @@ def session_partition_checks(
             "deferred": deferred.column("session_folder").to_pylist(),
         },
     )
-    yield reconciliation_check("validated_sessions", "reconciles_with_raw", rec)
-    yield problems_check("validated_sessions", "accepted_are_sound", accepted_session_problems(accepted.to_pylist()))
-    yield actionable_check("session_quarantine", quarantined.to_pylist())
+    yield reconciliation_check(VALIDATED_SESSIONS.name, RECONCILES, rec)
+    yield problems_check(VALIDATED_SESSIONS.name, SOUND, accepted_session_problems(accepted.to_pylist()))
+    yield actionable_check(SESSION_QUARANTINE.name, quarantined.to_pylist())

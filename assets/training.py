@@ -22,7 +22,9 @@ from dagster import (
 from assets.exports import export_context
 from assets.pictures import crop_pictures, pair_pictures
 from assets.policies import IO_RETRY, described, table_out
-from curata.catalog import spec_of
+from curata.curation.tables import VALIDATED_SELECTIONS
+from curata.export.crop_boxes import CROP_BOXES
+from curata.export.preference_pairs import PREFERENCE_PAIRS
 from curata.export.versioned import latest_version
 from curata.training.command import run_training
 from curata.training.crops import probe_crop_boxes
@@ -69,7 +71,7 @@ def issue_metadata(rows: Sequence[dict], pictures: dict) -> dict:
         PAIR_FIGURES.name: table_out(PAIR_FIGURES.name, "training"),
         PAIR_LABEL_ISSUES.name: table_out(PAIR_LABEL_ISSUES.name, "training"),
     },
-    ins={"validated_selections": AssetIn(metadata={ALLOW_MISSING: True})},
+    ins={VALIDATED_SELECTIONS.name: AssetIn(metadata={ALLOW_MISSING: True})},
     retry_policy=IO_RETRY,
 )
 def pair_probe(
@@ -83,7 +85,7 @@ def pair_probe(
 ) -> Iterator[Output]:
     """Can a ranker on the two CLIP vectors tell which image was preferred? Cross-validated by split group."""
     ctx = export_context(curata, clip, exports, image_embeddings, [])  # the probe sees every row; the export gates
-    selections = spec_of("validated_selections").empty() if validated_selections is None else validated_selections
+    selections = VALIDATED_SELECTIONS.empty() if validated_selections is None else validated_selections
     findings = probe_preference_pairs(historical_pairs, selections, ctx, weights_of(curata, ctx.embedding_fingerprint))
     yield Output(findings.figures, output_name=PAIR_FIGURES.name, metadata=figure_metadata(findings))
     rows = findings.issues.to_pylist()
@@ -146,6 +148,6 @@ def training_step(dataset: str):
     return _step
 
 
-TRAINING_STEPS = {name: training_step(name) for name in ("preference_pairs", "crop_boxes")}
-PROBES = {"preference_pairs": pair_probe, "crop_boxes": crop_probe}
+PROBES = {PREFERENCE_PAIRS: pair_probe, CROP_BOXES.name: crop_probe}  # each dataset's probe
+TRAINING_STEPS = {name: training_step(name) for name in PROBES}
 TRAINING_ASSETS = [pair_probe, crop_probe, *TRAINING_STEPS.values()]

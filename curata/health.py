@@ -4,23 +4,86 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pyarrow as pa
 
+from curata.curation.logs import CROP_LOG, SELECTION_LOG
+from curata.curation.tables import CURATION_QUARANTINE, VALIDATED_CROPS, VALIDATED_SELECTIONS
+from curata.embeddings.tables import IMAGE_EMBEDDINGS
 from curata.export.versioned import latest_version
-from curata.layout import REPORTS
+from curata.layout import REPORTS, DataRoot
+from curata.library.tables import LIBRARY_IMAGES, LIBRARY_QUARANTINE
+from curata.projects.tables import PROJECT_QUARANTINE, PROJECT_STATS
 from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
 from curata.sessions.arrivals import changed_since_ingested
-from curata.sessions.inventory import RawSessionFolder
+from curata.sessions.inventory import RawSessionFolder, list_session_folders
+from curata.sessions.tables import (
+    DEFERRED_SESSIONS,
+    RAW_SESSIONS,
+    SESSION_QUARANTINE,
+    TRAINING_LOG_LINES,
+    TRAINING_LOG_QUARANTINE,
+    VALIDATED_SESSIONS,
+)
+from curata.sessions.validate import Limits
 from curata.storage import Store
 from curata.summary import DATASETS
+from curata.tables import TableSpec
 
 SHOWN = 50
 Partitions = Mapping[str, pa.Table]
+Tables = Mapping[str, Any]  # table name -> its stored table; {day: table} for a daily table
+REPORTS_LATEST = f"{REPORTS}/health-latest.json"
+
+
+@dataclass(frozen=True)
+class HealthSection:
+    """Sections of the health report and the tables they are computed from (every stored partition)."""
+
+    tables: tuple[TableSpec, ...]
+    build: Callable[[Tables, DataRoot, Limits], dict[str, dict]]  # the session limits: what folders are read with
+
+
+_SESSION_TABLES = (RAW_SESSIONS, VALIDATED_SESSIONS, SESSION_QUARANTINE, DEFERRED_SESSIONS)  # SessionTables order
+
+
+def _session_sections(t: Tables, layout: DataRoot, limits: Limits) -> dict[str, dict]:
+    stored = SessionTables(*(t[spec.name] for spec in _SESSION_TABLES))
+    return {
+        "sessions": session_health(stored, list_session_folders(layout.sessions, limits.max_metadata_bytes)),
+        "training_log": training_log_health(t[TRAINING_LOG_LINES.name], t[TRAINING_LOG_QUARANTINE.name]),
+    }
+
+
+def _project_sections(t: Tables, layout: DataRoot, limits: Limits) -> dict[str, dict]:
+    return {"projects": project_health(t[PROJECT_STATS.name], t[PROJECT_QUARANTINE.name])}
+
+
+def _curation_sections(t: Tables, layout: DataRoot, limits: Limits) -> dict[str, dict]:
+    tables = (t[VALIDATED_SELECTIONS.name], t[VALIDATED_CROPS.name], t[CURATION_QUARANTINE.name])
+    return {"curation": curation_health(*tables)}
+
+
+def _library_sections(t: Tables, layout: DataRoot, limits: Limits) -> dict[str, dict]:
+    return {"library": library_health(t[LIBRARY_IMAGES.name], t[LIBRARY_QUARANTINE.name])}
+
+
+def _embedding_sections(t: Tables, layout: DataRoot, limits: Limits) -> dict[str, dict]:
+    return {"embeddings": embedding_health(t[IMAGE_EMBEDDINGS.name])}
+
+
+SESSIONS_HEALTH = HealthSection((*_SESSION_TABLES, TRAINING_LOG_LINES, TRAINING_LOG_QUARANTINE), _session_sections)
+PROJECTS_HEALTH = HealthSection((PROJECT_STATS, PROJECT_QUARANTINE), _project_sections)
+CURATION_HEALTH = HealthSection((VALIDATED_SELECTIONS, VALIDATED_CROPS, CURATION_QUARANTINE), _curation_sections)
+LIBRARY_HEALTH = HealthSection((LIBRARY_IMAGES, LIBRARY_QUARANTINE), _library_sections)
+EMBEDDINGS_HEALTH = HealthSection((IMAGE_EMBEDDINGS,), _embedding_sections)
+# Every section the report holds, input kinds first (assets/kinds.py gives each kind its own).
+HEALTH_SECTIONS = (SESSIONS_HEALTH, PROJECTS_HEALTH, CURATION_HEALTH, LIBRARY_HEALTH, EMBEDDINGS_HEALTH)
 
 
 @dataclass(frozen=True)
@@ -147,7 +210,7 @@ def curation_health(selections: pa.Table, crops: pa.Table, quarantine: pa.Table)
     """Per curation log: rows, accepted, recovered (sizes logged as (0, 0)) and quarantined by rule."""
     out: dict[str, dict] = {}
     refused_rows = quarantine.to_pylist()
-    for log, table in (("selection_only_log.csv", selections), ("select_crop_log.csv", crops)):
+    for log, table in ((SELECTION_LOG, selections), (CROP_LOG, crops)):
         refused = [q for q in refused_rows if q["partition"] == log]
         flags = table.column("sizes_recovered").to_pylist() if "sizes_recovered" in table.column_names else []
         out[log] = {
@@ -303,7 +366,7 @@ def write_report(store: Store, report: dict) -> tuple[str, str]:
     document = json.dumps(report, indent=2, default=str)
     store.write_text(json_key, document)
     store.write_text(text_key, render_text(report))
-    store.write_text(f"{REPORTS}/health-latest.json", document)
+    store.write_text(REPORTS_LATEST, document)
     return json_key, text_key
 
 

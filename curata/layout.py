@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from curata.kinds import CURATION, INPUT_FOLDERS, LIBRARY, PROJECTS, SESSIONS, InputFolder
+
 DATA_ROOT_ENV = "CURATA_DATA_ROOT"
 DEFAULT_DATA_ROOT = "curata-data"
 
@@ -20,10 +22,6 @@ REPORTS = "reports"  # health reports, as JSON and as text
 EMBEDDINGS = "embeddings"  # CLIP vectors, one folder per model fingerprint
 ARCHIVE_RECEIPTS = "archive"  # receipts of days moved to the cold tier (archive/sessions/<day>.json)
 GROUND_TRUTH = "ground_truth"  # written only by the sample-data generator
-OUTPUT_PREFIXES = frozenset({WAREHOUSE, EXPORTS, REPORTS, EMBEDDINGS, ARCHIVE_RECEIPTS, GROUND_TRUTH})
-
-
-INPUTS = ("sessions", "curation", "projects", "library")  # folders the apps write; a run never creates them
 
 
 class DataRootError(RuntimeError):
@@ -40,10 +38,14 @@ class DataRoot:
     def from_env(cls, default: str | os.PathLike[str] = DEFAULT_DATA_ROOT) -> DataRoot:
         return cls(Path(os.environ.get(DATA_ROOT_ENV) or default).resolve())
 
+    def folder(self, kind: InputFolder) -> Path:
+        """The input folder of one kind (curata/kinds.py says what it holds)."""
+        return self.root / kind.name
+
+    # Shortcuts the four kinds' packages read their folder by; a new kind needs none (it calls `folder`).
     @property
     def sessions(self) -> Path:
-        """Session folders of the generation app, plus its `training-log.jsonl`."""
-        return self.root / "sessions"
+        return self.folder(SESSIONS)
 
     @property
     def training_log(self) -> Path:
@@ -51,18 +53,15 @@ class DataRoot:
 
     @property
     def curation(self) -> Path:
-        """Curation logs (`selection_only_log.csv`, `select_crop_log.csv`) and their images."""
-        return self.root / "curation"
+        return self.folder(CURATION)
 
     @property
     def projects(self) -> Path:
-        """Finished projects: `<project>/sandbox/<project>/` stages and `<project>/<project>/` winners."""
-        return self.root / "projects"
+        return self.folder(PROJECTS)
 
     @property
     def library(self) -> Path:
-        """The tagged photo library: `images_metadata.jsonl` (or `.json`) and `images/`."""
-        return self.root / "library"
+        return self.folder(LIBRARY)
 
     @property
     def ground_truth(self) -> Path:
@@ -70,12 +69,8 @@ class DataRoot:
         return self.root / GROUND_TRUTH
 
     def inputs(self) -> dict[str, Path]:
-        return {
-            "sessions": self.sessions,
-            "curation": self.curation,
-            "projects": self.projects,
-            "library": self.library,
-        }
+        """Every declared input folder, by name."""
+        return {kind.name: self.folder(kind) for kind in INPUT_FOLDERS}
 
     def check(self) -> DataRoot:
         """Refuses a root that is missing, not a folder or unreadable, in one sentence."""

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from curata.export.crop_boxes import CROP_BOXES
+from curata.export.edit_triplets import EDIT_TRIPLETS
+from curata.export.preference_pairs import PREFERENCE_PAIRS
 from curata.export.readiness import ReadinessSettings, readiness
 from curata.export.versioned import latest_version
 from curata.storage import Store
 
-DATASETS = ("edit_triplets", "preference_pairs", "crop_boxes")
+DATASETS = (EDIT_TRIPLETS.name, PREFERENCE_PAIRS, CROP_BOXES.name)
 
 
 def render_summary(report: dict, store: Store, settings: ReadinessSettings | None = None) -> str:

@@ -7,6 +7,7 @@ from dagster import DefaultScheduleStatus, DefaultSensorStatus, RunRequest, Sche
 from assets.jobs import library_job
 from curata.library.changes import count_changes, library_digests
 from curata.library.source import metadata_file
+from curata.library.tables import LIBRARY_DIGESTS
 from resources import CurataSettings
 
 CHANGED_IMAGES = 500  # "retrain after 500 new images or monthly"
@@ -19,7 +20,7 @@ def library_changes(curata: CurataSettings) -> RunRequest | SkipReason:
     if not layout.library.is_dir() or metadata_file(layout) is None:
         return SkipReason(f"no images_metadata.jsonl or .json in {layout.library}")
     warehouse = curata.warehouse
-    previous = warehouse.read("library_digests") if warehouse.exists("library_digests") else None
+    previous = warehouse.read(LIBRARY_DIGESTS.name) if warehouse.exists(LIBRARY_DIGESTS.name) else None
     current = library_digests(layout, curata.max_library_record_bytes, previous)
     changes = count_changes(previous, current)
     if previous is not None and changes.added_or_changed < CHANGED_IMAGES:

@@ -19,13 +19,12 @@ from dagster import (
 )
 
 from assets.jobs import ingest_sessions_job
-from assets.partitions import session_days
+from assets.partitions import PARTITION_TAG, session_days
 from curata.sessions.arrivals import SettledDays, changed_days, scan_arrivals
 from resources import CurataSettings
 
 ATTEMPT_TAG = "curata/attempt"  # 1 for a run requested by new folders, +1 for each re-request after a failure
 MAX_ATTEMPTS = 3  # a day that failed this many times in a row waits for a person (or for new folders)
-PARTITION_TAG = "dagster/partition"
 _ENDED_BADLY = (DagsterEventType.RUN_FAILURE, DagsterEventType.RUN_CANCELED)
 _PAGE = 1000
 

@@ -12,6 +12,7 @@ from pathlib import Path, PurePosixPath
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from curata.curation.tables import VALIDATED_CROPS
 from curata.export.features import class_label, image_cell, image_col, sequence, value, with_feature
 from curata.export.inputs import ExportContext, SourceChanged, read_verified
 from curata.export.neardup import load_vectors
@@ -22,7 +23,7 @@ from curata.tables import IMAGE_HASH, col, image_path
 from curata.training.findings import FLAG_COLUMNS, Findings, flagged, probe_facts, probe_notes
 from curata.training.tables import CROP_LABEL_ISSUES
 
-SOURCE_TABLE = "validated_crops"
+SOURCE_TABLE = VALIDATED_CROPS.name
 CATEGORIES = ["crop"]
 _BOX = ("crop_x1", "crop_y1", "crop_x2", "crop_y2")
 _NORMALISED = ("crop_nx1", "crop_ny1", "crop_nx2", "crop_ny2")

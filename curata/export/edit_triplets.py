@@ -16,9 +16,10 @@ from curata.export.inputs import ExportContext, read_verified
 from curata.export.neardup import load_vectors
 from curata.export.splits import Grouping, assign_splits
 from curata.export.versioned import DatasetSpec, ExportResult, Plan, Provenance, publish_export
+from curata.sessions.tables import VALIDATED_SESSIONS
 from curata.tables import IMAGE_HASH, PSEUDONYM, SESSION_FOLDER, col
 
-SOURCE_TABLE = "validated_sessions"
+SOURCE_TABLE = VALIDATED_SESSIONS.name
 _PATHS = {"input_image": "original_path", "edited_image": "edited_path"}
 _HASHES = {"input_image": "original_sha256", "edited_image": "edited_sha256"}
 

@@ -19,10 +19,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curata.captions import caption_of
+from curata.curation.tables import VALIDATED_SELECTIONS
 from curata.export.inputs import ExportContext, read_verified
 from curata.export.neardup import Vectors, load_vectors
 from curata.export.splits import Grouping, assign_splits
 from curata.export.versioned import DatasetSpec, ExportResult, Plan, Provenance, publish_export
+from curata.projects.tables import HISTORICAL_PAIRS
 from curata.tables import IMAGE_HASH, col, image_path
 from curata.text import caption_text
 from curata.training.findings import FLAG_COLUMNS, Findings, flagged, probe_facts, probe_notes
@@ -32,7 +34,8 @@ from curata.training.tables import PAIR_LABEL_ISSUES
 # is 0, else the other: half the pairs each way, the same order for the same two images in every export.
 PAIR_ORDER_SEED = "curata-pair-order-1"
 CAPTION_COLUMNS = ("prompt", "instruction")  # a source column holding the text the images were made from
-_TABLES = {"historical": "historical_pairs", "selection": "validated_selections"}
+PREFERENCE_PAIRS = "preference_pairs"  # the dataset's name; its spec depends on the vectors' width
+_TABLES = {"historical": HISTORICAL_PAIRS.name, "selection": VALIDATED_SELECTIONS.name}
 _BATCH = 8192
 _FLAGS = tuple(f.name for f in FLAG_COLUMNS)
 _ORDER = ("source", "record_id", "chosen_sha256", "rejected_sha256")  # output order of the rows
@@ -64,7 +67,7 @@ def preference_spec(dim: int) -> DatasetSpec:
     """The dataset for vectors of `dim` dimensions (the embedding model's output size)."""
     vector = pa.list_(pa.float32(), dim)
     return DatasetSpec(
-        name="preference_pairs",
+        name=PREFERENCE_PAIRS,
         title="Curata preference pairs (Pick-a-Pic v2 layout, for Diffusion-DPO)",
         columns=(
             col("jpg_0", pa.binary(), "the first image's file bytes (Pick-a-Pic v2: binary, not an Image feature)"),

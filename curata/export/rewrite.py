@@ -20,7 +20,7 @@ from curata.export.card import render_card
 from curata.export.crop_boxes import CROP_BOXES
 from curata.export.edit_triplets import EDIT_TRIPLETS
 from curata.export.parquet import writer_options
-from curata.export.preference_pairs import preference_spec
+from curata.export.preference_pairs import PREFERENCE_PAIRS, preference_spec
 from curata.export.versioned import CARD, MANIFEST, DatasetSpec, dataset_key, split_file, staging_key
 from curata.hashing import sha256_file
 from curata.storage import Store
@@ -30,9 +30,9 @@ _BATCH_ROWS = 256
 
 # How to render each dataset's card again from the schema of its files; any other dataset keeps its card.
 CARD_SPECS: dict[str, Callable[[pa.Schema], DatasetSpec]] = {
-    "edit_triplets": lambda schema: EDIT_TRIPLETS,
-    "crop_boxes": lambda schema: CROP_BOXES,
-    "preference_pairs": lambda schema: preference_spec(schema.field("clip_0").type.list_size),
+    EDIT_TRIPLETS.name: lambda schema: EDIT_TRIPLETS,
+    CROP_BOXES.name: lambda schema: CROP_BOXES,
+    PREFERENCE_PAIRS: lambda schema: preference_spec(schema.field("clip_0").type.list_size),
 }
 
 

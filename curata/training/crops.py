@@ -44,7 +44,7 @@ def probe_crop_boxes(crops: pa.Table, ctx: ExportContext, weights: str) -> Findi
     probe = probe_crops(x, boxes, groups)
     flagged = crop_issues(probe) if probe is not None else np.zeros(0, dtype=np.int64)
     common = common_figures(
-        "crop_boxes", MODEL, "mean IoU", groups, probe, len(flagged), ctx.embedding_fingerprint, weights
+        CROP_BOXES.name, MODEL, "mean IoU", groups, probe, len(flagged), ctx.embedding_fingerprint, weights
     )
     baselines = {MEAN_BOX: probe.mean_box_iou, WHOLE_IMAGE: probe.whole_image_iou} if probe else {MEAN_BOX: None}
     figures = figures_table(CROP_FIGURES, common, probe.mean_iou if probe else None, baselines)

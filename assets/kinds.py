@@ -1,0 +1,140 @@
+"""One declaration per input kind: its folder, assets, job, sensors, planner and health section.
+
+`definitions.py`, `runner.py` and the health report iterate over `INPUT_KINDS`; adding a kind is one package
+plus one declaration here (docs/adding-an-input-kind.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from dagster import AssetKey, AssetsDefinition, DynamicPartitionsDefinition, ScheduleDefinition, SensorDefinition
+
+from assets.curation import curation_outcomes
+from assets.exports import crop_boxes, edit_triplets, preference_pairs
+from assets.jobs import curation_job, historical_pairs_job, ingest_sessions_job, library_job
+from assets.library import LIBRARY_ASSETS
+from assets.plans import Work, digest, tree_digest
+from assets.projects import historical_project_pairs
+from assets.sessions import raw_sessions, validated_session_outcomes
+from assets.training_log import training_log_audit
+from curata.curation.tables import CURATION_QUARANTINE
+from curata.health import CURATION_HEALTH, LIBRARY_HEALTH, PROJECTS_HEALTH, SESSIONS_HEALTH, HealthSection
+from curata.kinds import CURATION, LIBRARY, PROJECTS, SESSIONS, InputFolder
+from curata.layout import DataRoot
+from curata.library.tables import LIBRARY_IMAGES
+from curata.projects.discovery import list_projects
+from curata.projects.scan import project_dirs
+from curata.projects.tables import HISTORICAL_PAIRS
+from curata.sessions.inventory import list_session_folders
+from curata.sessions.tables import VALIDATED_SESSIONS
+from curata.sessions.validate import Limits
+from curata.tables import TableSpec
+from sensors.library_sensor import library_changes, monthly_library_schedule
+from sensors.project_sensor import new_project_folders
+from sensors.session_sensor import new_session_folders
+
+if TYPE_CHECKING:
+    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+
+# (the input folder, the session limits) -> {partition (None: the whole): fingerprint}
+Planner = Callable[[Path, Limits], dict[str | None, str]]
+
+
+@dataclass(frozen=True)
+class InputKind:
+    """An input folder with everything the code location runs on it."""
+
+    folder: InputFolder
+    stage: str  # how `curata run` names its runs
+    skipped: str  # what a data root without the folder skips
+    assets: tuple[AssetsDefinition, ...]
+    job: UnresolvedAssetJobDefinition
+    planner: Planner  # the runs `curata run` launches for the folder, fingerprinted by what each reads
+    written: TableSpec  # a run is up to date only while this table it wrote is in the store
+    health: HealthSection
+    feeds: tuple[AssetKey, ...] = ()  # the datasets its tables feed: published only when its folder is there
+    sensors: tuple[SensorDefinition, ...] = ()
+    schedules: tuple[ScheduleDefinition, ...] = ()
+
+    def plan(self, layout: DataRoot, limits: Limits) -> list[Work]:
+        """The runs its folder calls for; none when the data root does not hold it."""
+        folder = layout.folder(self.folder)
+        if not folder.is_dir():
+            return []
+        return [Work(self.stage, self.job.name, p, fp) for p, fp in self.planner(folder, limits).items()]
+
+    @property
+    def dynamic_partitions(self) -> list[DynamicPartitionsDefinition]:
+        """Partitions a run adds before launching (those a sensor would add)."""
+        defs = {a.partitions_def for a in self.assets if isinstance(a.partitions_def, DynamicPartitionsDefinition)}
+        return sorted(defs, key=lambda d: d.name or "")
+
+
+def _by_day(folder: Path, limits: Limits) -> dict[str | None, str]:
+    """One run per day, in order, so a repeated session is quarantined in the later day."""
+    by_day: dict[str, list[str]] = {}
+    for session in list_session_folders(folder, limits.max_metadata_bytes):
+        by_day.setdefault(session.partition_date, []).append(f"{session.name}@{session.newest_mtime:.6f}")
+    return {day: digest(entries) for day, entries in sorted(by_day.items())}
+
+
+def _by_project(folder: Path, limits: Limits) -> dict[str | None, str]:
+    return {name: tree_digest(*project_dirs(folder / name)) for name in list_projects(folder)}
+
+
+def _whole(folder: Path, limits: Limits) -> dict[str | None, str]:
+    return {None: tree_digest(folder)}
+
+
+SESSIONS_KIND = InputKind(
+    SESSIONS,
+    stage="ingest",
+    skipped="ingest, the training log audit and edit_triplets",
+    assets=(raw_sessions, validated_session_outcomes, training_log_audit),
+    job=ingest_sessions_job,
+    planner=_by_day,
+    written=VALIDATED_SESSIONS,
+    health=SESSIONS_HEALTH,
+    feeds=(edit_triplets.key,),
+    sensors=(new_session_folders,),
+)
+PROJECTS_KIND = InputKind(
+    PROJECTS,
+    stage="historical pairs",
+    skipped="historical pairs",
+    assets=(historical_project_pairs,),
+    job=historical_pairs_job,
+    planner=_by_project,
+    written=HISTORICAL_PAIRS,
+    health=PROJECTS_HEALTH,
+    feeds=(preference_pairs.key,),
+    sensors=(new_project_folders,),
+)
+CURATION_KIND = InputKind(
+    CURATION,
+    stage="curation logs",
+    skipped="curation logs and crop_boxes",
+    assets=(curation_outcomes,),
+    job=curation_job,
+    planner=_whole,
+    written=CURATION_QUARANTINE,
+    health=CURATION_HEALTH,
+    feeds=(preference_pairs.key, crop_boxes.key),
+)
+LIBRARY_KIND = InputKind(
+    LIBRARY,
+    stage="library",
+    skipped="library analyses",
+    assets=tuple(LIBRARY_ASSETS),
+    job=library_job,
+    planner=_whole,
+    written=LIBRARY_IMAGES,
+    health=LIBRARY_HEALTH,
+    sensors=(library_changes,),
+    schedules=(monthly_library_schedule,),
+)
+INPUT_KINDS = (SESSIONS_KIND, PROJECTS_KIND, CURATION_KIND, LIBRARY_KIND)  # in the order `curata run` runs them
