@@ -15,7 +15,8 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from curata.layout import DATA_ROOT_ENV, DEFAULT_DATA_ROOT, REPORTS, DataRoot, DataRootError
+from curata.health import REPORTS_LATEST
+from curata.layout import DATA_ROOT_ENV, DEFAULT_DATA_ROOT, DataRoot, DataRootError
 from curata.privacy import PSEUDONYM_KEY_ENV
 
 PROJECT = Path(__file__).resolve().parent  # the code location: this file lives in it
@@ -132,10 +133,10 @@ def _print_summary(root: Path, runner: ModuleType) -> int:
     from curata.summary import render_summary
 
     store = runner.output_store(runner.build_definitions_for(root))
-    if not store.exists(f"{REPORTS}/health-latest.json"):
+    if not store.exists(REPORTS_LATEST):
         print("no health report yet: nothing was published")
         return 1
-    print(render_summary(json.loads(store.read_text(f"{REPORTS}/health-latest.json")), store))
+    print(render_summary(json.loads(store.read_text(REPORTS_LATEST)), store))
     return 0
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from curata.curation.logs import CROP_LOG
 from curata.export.crop_boxes import CROP_BOXES
 from curata.export.edit_triplets import EDIT_TRIPLETS
 from curata.export.preference_pairs import PREFERENCE_PAIRS
@@ -18,7 +19,7 @@ def render_summary(report: dict, store: Store, settings: ReadinessSettings | Non
     lines += _sessions(report)
     lines += _projects(report["projects"])
     for log, c in report["curation"].items():
-        recovered = f" ({c['recovered']} with (0, 0) sizes recovered)" if log == "select_crop_log.csv" else ""
+        recovered = f" ({c['recovered']} with (0, 0) sizes recovered)" if log == CROP_LOG else ""
         lines.append(f"{log}: {c['rows']} rows -> accepted {c['accepted']}{recovered}, quarantined {c['quarantined']}")
         lines += _by_rule(c["quarantined_by_rule"])
     library = report.get("library")

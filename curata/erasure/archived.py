@@ -16,6 +16,7 @@ import zstandard
 from curata.archive.cold import ColdTier
 from curata.archive.manifest import MANIFEST_NAME, folder_of
 from curata.archive.packing import CHUNK
+from curata.sessions.naming import is_metadata_name
 from curata.sessions.people import email_of, metadata_object
 
 
@@ -36,7 +37,7 @@ def archived_sessions(cold: ColdTier, key: str, max_metadata_bytes: int) -> dict
                         continue
                     session = out.setdefault(folder_of(member.name), ArchivedSession())
                     name = PurePosixPath(member.name).name
-                    is_metadata = name.startswith("metadata-") and name.endswith(".json")
+                    is_metadata = is_metadata_name(name)
                     digest, data = _read(tar, member, keep=is_metadata and member.size <= max_metadata_bytes)
                     session.hashes.add(digest)
                     if data is not None:

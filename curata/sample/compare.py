@@ -8,11 +8,24 @@ from pathlib import Path
 import numpy as np
 import pyarrow.parquet as pq
 
+from curata.curation.logs import CROP_LOG, SELECTION_LOG
+from curata.curation.tables import CURATION_QUARANTINE, VALIDATED_CROPS, VALIDATED_SELECTIONS
+from curata.export.preference_pairs import PREFERENCE_PAIRS
 from curata.export.versioned import latest_version
 from curata.layout import DataRoot
+from curata.library.face_tables import FACE_CLUSTER_ASSIGNMENTS
 from curata.library.faces import FaceSet
+from curata.library.tables import LIBRARY_FACES, LIBRARY_IMAGES, LIBRARY_QUARANTINE
+from curata.projects.tables import HISTORICAL_GROUPS, HISTORICAL_PAIRS, PROJECT_QUARANTINE
 from curata.sample.face_quality import best_dbscan, default_dbscan, labels_of, score_clustering
 from curata.sample.library_quality import library_quality, record_mismatches
+from curata.sessions.tables import (
+    DEFERRED_SESSIONS,
+    SESSION_QUARANTINE,
+    TRAINING_LOG_LINES,
+    TRAINING_LOG_QUARANTINE,
+    VALIDATED_SESSIONS,
+)
 from curata.storage import Store
 from curata.warehouse import Warehouse
 
@@ -22,18 +35,18 @@ _PAIR_CAPTION_COLUMNS = ["record_id", "best_image_uid", "image_0_uid", "image_0_
 def session_outcomes(warehouse: Warehouse) -> dict[str, tuple[str, str | None]]:
     """folder -> (status, rule) as the warehouse holds them."""
     out: dict[str, tuple[str, str | None]] = {}
-    for row in warehouse.rows("validated_sessions"):
+    for row in warehouse.rows(VALIDATED_SESSIONS.name):
         out[row["session_folder"]] = ("accepted", None)
-    for row in warehouse.rows("session_quarantine"):
+    for row in warehouse.rows(SESSION_QUARANTINE.name):
         out[row["record_id"]] = ("quarantined", row["rule_id"])
-    for row in warehouse.rows("deferred_sessions"):
+    for row in warehouse.rows(DEFERRED_SESSIONS.name):
         out[row["session_folder"]] = ("deferred", None)
     return out
 
 
 def instruction_mismatches(sessions: list[dict], warehouse: Warehouse) -> list[str]:
     """Accepted sessions whose cleaned instruction is not the one the generator planted."""
-    cleaned = {r["session_folder"]: r["instruction"] for r in warehouse.rows("validated_sessions")}
+    cleaned = {r["session_folder"]: r["instruction"] for r in warehouse.rows(VALIDATED_SESSIONS.name)}
     return [
         f"session {s['folder']}: instruction {cleaned.get(s['folder'])!r}, expected {s['instruction']!r}"
         for s in sessions
@@ -42,8 +55,10 @@ def instruction_mismatches(sessions: list[dict], warehouse: Warehouse) -> list[s
 
 
 def log_outcomes(warehouse: Warehouse) -> dict[int, tuple[str, str | None]]:
-    rule_of = {int(r["record_id"].rsplit(":", 1)[1]): r["rule_id"] for r in warehouse.rows("training_log_quarantine")}
-    return {r["line_no"]: (r["status"], rule_of.get(r["line_no"])) for r in warehouse.rows("training_log_lines")}
+    rule_of = {
+        int(r["record_id"].rsplit(":", 1)[1]): r["rule_id"] for r in warehouse.rows(TRAINING_LOG_QUARANTINE.name)
+    }
+    return {r["line_no"]: (r["status"], rule_of.get(r["line_no"])) for r in warehouse.rows(TRAINING_LOG_LINES.name)}
 
 
 def ground_truth_mismatches(truth_file: Path, warehouse: Warehouse) -> list[str]:
@@ -70,18 +85,18 @@ def project_mismatches(truth_file: Path, warehouse: Warehouse) -> list[str]:
     """Pairs, anomalies, group outcomes and quarantine rows of every project, against the ground truth."""
     truth = json.loads(truth_file.read_text())["projects"]
     problems: list[str] = []
-    stored = set(warehouse.partitions("historical_pairs"))
+    stored = set(warehouse.partitions(HISTORICAL_PAIRS.name))
     for project, expected in truth.items():
         if project not in stored:
             problems.append(f"project {project}: never mined")
             continue
         pairs = sorted(
             [p["chosen_path"], p["rejected_path"], p["anomaly"]]
-            for p in warehouse.read("historical_pairs", project).to_pylist()
+            for p in warehouse.read(HISTORICAL_PAIRS.name, project).to_pylist()
         )
         if pairs != sorted(expected["pairs"]):
             problems.append(f"project {project}: pairs differ ({len(pairs)} vs {len(expected['pairs'])} expected)")
-        groups = {g["group_key"]: g for g in warehouse.read("historical_groups", project).to_pylist()}
+        groups = {g["group_key"]: g for g in warehouse.read(HISTORICAL_GROUPS.name, project).to_pylist()}
         for key, g in expected["groups"].items():
             got = groups.get(key)
             if got is None or (got["outcome"], got["chosen_path"], got["anomaly"]) != (
@@ -91,7 +106,7 @@ def project_mismatches(truth_file: Path, warehouse: Warehouse) -> list[str]:
             ):
                 problems.append(f"project {project} group {key}: expected {g}, got {got}")
         quarantined = sorted(
-            (q["record_id"], q["rule_id"]) for q in warehouse.read("project_quarantine", project).to_pylist()
+            (q["record_id"], q["rule_id"]) for q in warehouse.read(PROJECT_QUARANTINE.name, project).to_pylist()
         )
         if quarantined != sorted((q[0], q[1]) for q in expected["quarantine"]):
             problems.append(f"project {project}: quarantine differs: {quarantined}")
@@ -102,13 +117,13 @@ def curation_mismatches(truth_file: Path, warehouse: Warehouse) -> list[str]:
     """Every curation log row whose outcome, rule or size recovery differs from the ground truth."""
     truth = json.loads(truth_file.read_text())
     got: dict[str, tuple[str, str | None, bool]] = {}
-    for table in ("validated_selections", "validated_crops"):
+    for table in (VALIDATED_SELECTIONS.name, VALIDATED_CROPS.name):
         for r in warehouse.rows(table):
             got[r["record_id"]] = ("accepted", None, any(r.get("sizes_recovered") or []))
-    for q in warehouse.rows("curation_quarantine"):
+    for q in warehouse.rows(CURATION_QUARANTINE.name):
         got[q["record_id"]] = ("quarantined", q["rule_id"], False)
     problems = []
-    for log in ("selection_only_log.csv", "select_crop_log.csv"):
+    for log in (SELECTION_LOG, CROP_LOG):
         for row in truth.get(log, []):
             key = f"{log}:{row['line_no']}"
             expected = (row["expected"], row["rule"], row["recovered"])
@@ -126,7 +141,7 @@ def caption_mismatches(layout: DataRoot, store: Store) -> list[str]:
     for name in ("curation.json", "projects.json"):
         if (layout.ground_truth / name).exists():
             planted |= json.loads((layout.ground_truth / name).read_text()).get("captions", {})
-    latest = latest_version(store, "preference_pairs")
+    latest = latest_version(store, PREFERENCE_PAIRS)
     if latest is None or not planted:
         return []
     problems = []
@@ -145,19 +160,19 @@ def caption_mismatches(layout: DataRoot, store: Store) -> list[str]:
 
 def library_mismatches(truth_file: Path, warehouse: Warehouse) -> list[str]:
     """Every library record whose outcome, rule or tags differ from the truth, and every face misplaced."""
-    tables = (warehouse.read_all(t) for t in ("library_images", "library_quarantine", "library_faces"))
+    tables = (warehouse.read_all(t) for t in (LIBRARY_IMAGES.name, LIBRARY_QUARANTINE.name, LIBRARY_FACES.name))
     return record_mismatches(json.loads(truth_file.read_text()), *tables)
 
 
 def library_quality_report(layout: DataRoot, warehouse: Warehouse) -> dict:
     """Synonym recall and precision, hidden-tag hit rates, and the face clustering's scores on the planted people."""
     truth = json.loads((layout.ground_truth / "library.json").read_text())
-    report = library_quality(truth, warehouse.read_all("library_images"))
-    assignments = warehouse.read_all("library_face_assignments")
+    report = library_quality(truth, warehouse.read_all(LIBRARY_IMAGES.name))
+    assignments = warehouse.read_all(FACE_CLUSTER_ASSIGNMENTS.name)
     face_ids = np.array(sorted(truth["faces"]), dtype=str)
     people = np.array([truth["faces"][f] for f in face_ids], dtype=str)
     report["faces"] = score_clustering(labels_of(assignments, face_ids), people).as_dict()
-    faces = FaceSet.from_table(warehouse.read_all("library_faces", columns=["face_id", "image_id", "encoding"]))
+    faces = FaceSet.from_table(warehouse.read_all(LIBRARY_FACES.name, columns=["face_id", "image_id", "encoding"]))
     known = np.isin(faces.face_ids, face_ids)
     present = np.isin(face_ids, faces.face_ids)  # both in face-id order: the accepted faces line up
     report["faces_dbscan_at_its_best"] = best_dbscan(faces.encodings[known], people, present).as_dict()

@@ -12,6 +12,7 @@ import zlib
 from collections.abc import Callable
 from pathlib import Path
 
+from curata.sessions.naming import metadata_name
 from curata.sessions.validate import DEFAULT_LIMITS
 
 
@@ -53,7 +54,7 @@ class SessionFiles:
         self.folder = folder
         self.original = folder / f"original-{stamp}.jpg"
         self.edited = folder / f"reimagined-{stamp}.jpg"
-        self.metadata = folder / f"metadata-{stamp}.json"
+        self.metadata = folder / metadata_name(stamp)
 
     def meta(self) -> dict:
         return json.loads(self.metadata.read_text())

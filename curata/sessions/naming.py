@@ -6,6 +6,7 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 _FOLDER_TS = re.compile(r"^session-(\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})-(\d{3})Z$")
@@ -27,6 +28,18 @@ def folder_stamp(ts: datetime) -> str:
     """The `<ts>` part of file and folder names: 2025-01-15T10-30-45-123Z."""
     ts = ts.astimezone(UTC)
     return ts.strftime("%Y-%m-%dT%H-%M-%S-") + f"{ts.microsecond // 1000:03d}Z"
+
+
+METADATA_GLOB = "metadata-*.json"  # a session's metadata file; the app names it after its folder's stamp
+
+
+def metadata_name(stamp: str) -> str:
+    """The metadata file of the session whose folder stamp is `stamp`."""
+    return METADATA_GLOB.replace("*", stamp)
+
+
+def is_metadata_name(name: str) -> bool:
+    return fnmatchcase(name, METADATA_GLOB)
 
 
 def iso_stamp(ts: datetime) -> str:
@@ -57,7 +70,7 @@ def assign_partition(folder: Path, max_metadata_bytes: int) -> PartitionAssignme
     ts = parse_folder_name(folder.name)
     if ts is not None:
         return PartitionAssignment(ts.date(), "folder_name")
-    metas = [] if folder.is_symlink() else sorted(folder.glob("metadata-*.json"))
+    metas = [] if folder.is_symlink() else sorted(folder.glob(METADATA_GLOB))
     for meta in metas:
         try:
             if meta.stat().st_size <= max_metadata_bytes:

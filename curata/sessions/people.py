@@ -15,7 +15,7 @@ from typing import Any
 
 from curata.hashing import sha256_file
 from curata.privacy import PseudonymKey, is_email
-from curata.sessions.naming import folder_stamp, parse_folder_name
+from curata.sessions.naming import METADATA_GLOB, folder_stamp, metadata_name, parse_folder_name
 from curata.sessions.validate import Limits, SessionOutcome
 
 IMAGE_FIELDS = {"original_sha256": "originalFilename", "edited_sha256": "reimaginedFilename"}
@@ -56,8 +56,8 @@ def read_metadata(folder: Path, max_bytes: int) -> dict[str, Any]:
         if stat.S_ISLNK(os.lstat(folder).st_mode):
             return {}
         stamp = parse_folder_name(folder.name)
-        named = [folder / f"metadata-{folder_stamp(stamp)}.json"] if stamp else []
-        for path in named + sorted(folder.glob("metadata-*.json")):
+        named = [folder / metadata_name(folder_stamp(stamp))] if stamp else []
+        for path in named + sorted(folder.glob(METADATA_GLOB)):
             meta = parse_metadata(path, max_bytes)
             if meta:
                 return meta

@@ -15,7 +15,7 @@ from curata.links import link_outside_root, refuse_link_outside_root
 from curata.privacy import ANONYMOUS, PseudonymKey, is_email
 from curata.rules import Refused, Violation
 from curata.sessions.inventory import newest_mtime_and_size
-from curata.sessions.naming import folder_stamp, parse_folder_name, parse_iso
+from curata.sessions.naming import folder_stamp, metadata_name, parse_folder_name, parse_iso
 from curata.text import cleaned_instruction
 
 REQUIRED_FIELDS: dict[str, type] = {
@@ -134,7 +134,7 @@ def _accept(
     if folder_ts is None:
         raise Refused(rules.FOLDER_NAME, folder_rel, f"folder name {folder.name!r}")
     stamp = folder_stamp(folder_ts)
-    meta_path = folder / f"metadata-{stamp}.json"
+    meta_path = folder / metadata_name(stamp)
     meta_rel = _rel(meta_path, data_root)
     meta = _load_metadata(meta_path, meta_rel, limits)
 
