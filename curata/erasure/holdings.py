@@ -13,16 +13,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from curata import catalog
-from curata.export.crop_boxes import CROP_BOXES
-from curata.export.edit_triplets import EDIT_TRIPLETS
-from curata.export.preference_pairs import preference_spec
+from curata.export.published import PUBLISHED
 from curata.export.versioned import DatasetSpec
 from curata.layout import DataRoot
 from curata.sessions.tables import SESSION_PEOPLE
 from curata.tables import IMAGE_HASH, IMAGE_PATH, PSEUDONYM, SESSION_FOLDER, TableSpec, columns_with
 
 SESSIONS_PREFIX = f"{DataRoot(Path('.')).sessions.name}/"  # image paths in a session folder: `sessions/<folder>/...`
-PUBLISHED = (EDIT_TRIPLETS, preference_spec(1), CROP_BOXES)  # the published datasets (roles do not depend on dim)
 
 
 @dataclass(frozen=True)
@@ -87,7 +84,7 @@ def by_session_day(spec: TableSpec) -> bool:
 
 
 # Published datasets (`exports/<name>/<version>/`): the columns that say whose a row is.
-DATASET_HOLDINGS = {h.name: h for h in holdings_of(PUBLISHED)}
+DATASET_HOLDINGS = {h.name: h for h in holdings_of(spec(1) for spec in PUBLISHED.values())}  # roles: any width
 
 
 def _any_in(column: pa.ChunkedArray, values: frozenset[str]) -> pa.Array:

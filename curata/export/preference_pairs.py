@@ -35,6 +35,7 @@ from curata.training.tables import PAIR_LABEL_ISSUES
 PAIR_ORDER_SEED = "curata-pair-order-1"
 CAPTION_COLUMNS = ("prompt", "instruction")  # a source column holding the text the images were made from
 PREFERENCE_PAIRS = "preference_pairs"  # the dataset's name; its spec depends on the vectors' width
+VECTOR_COLUMN = "clip_0"  # the first image's vector: its width is the embedding model's
 _TABLES = {"historical": HISTORICAL_PAIRS.name, "selection": VALIDATED_SELECTIONS.name}
 _BATCH = 8192
 _FLAGS = tuple(f.name for f in FLAG_COLUMNS)
@@ -97,7 +98,7 @@ def preference_spec(dim: int) -> DatasetSpec:
             col("anomaly", pa.bool_(), "a lower stage won over a higher one (historical pairs); null for selections"),
             *FLAG_COLUMNS,
             col("embedding_fingerprint", pa.string(), "the CLIP model that made clip_0 and clip_1"),
-            col("clip_0", vector, "CLIP image vector of jpg_0"),
+            col(VECTOR_COLUMN, vector, "CLIP image vector of jpg_0"),
             col("clip_1", vector, "CLIP image vector of jpg_1"),
         ),
         grouping=Grouping(

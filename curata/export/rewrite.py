@@ -17,23 +17,14 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from curata.export.card import render_card
-from curata.export.crop_boxes import CROP_BOXES
-from curata.export.edit_triplets import EDIT_TRIPLETS
 from curata.export.parquet import writer_options
-from curata.export.preference_pairs import PREFERENCE_PAIRS, preference_spec
-from curata.export.versioned import CARD, MANIFEST, DatasetSpec, dataset_key, split_file, staging_key
+from curata.export.published import PUBLISHED, spec_for
+from curata.export.versioned import CARD, MANIFEST, dataset_key, split_file, staging_key
 from curata.hashing import sha256_file
 from curata.storage import Store
 
 Rows = Callable[[pa.Table], pa.Table]  # one batch of a split -> what the rewritten split holds of it
 _BATCH_ROWS = 256
-
-# How to render each dataset's card again from the schema of its files; any other dataset keeps its card.
-CARD_SPECS: dict[str, Callable[[pa.Schema], DatasetSpec]] = {
-    EDIT_TRIPLETS.name: lambda schema: EDIT_TRIPLETS,
-    CROP_BOXES.name: lambda schema: CROP_BOXES,
-    PREFERENCE_PAIRS: lambda schema: preference_spec(schema.field("clip_0").type.list_size),
-}
 
 
 @dataclass(frozen=True)
@@ -117,8 +108,8 @@ def _publish(
         "rewrite_reason": reason,
     }
     schema = next((w["schema"] for w in written.values() if w["schema"] is not None), None)
-    if dataset in CARD_SPECS and schema is not None:
-        card = render_card(CARD_SPECS[dataset](schema), new, (f"Rewritten from `{old}`: {reason}.",))
+    if dataset in PUBLISHED and schema is not None:  # any other dataset keeps its card
+        card = render_card(spec_for(dataset, schema), new, (f"Rewritten from `{old}`: {reason}.",))
         store.write_text(f"{staging}/{CARD}", card)
     elif store.exists(f"{key}/{CARD}"):
         store.write_bytes(f"{staging}/{CARD}", store.read_bytes(f"{key}/{CARD}"))
