@@ -8,13 +8,13 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetIn,
+    AssetKey,
     MaterializeResult,
     MetadataValue,
     asset,
 )
 
 from assets.checks import problems_check
-from assets.health import data_health_report
 from assets.policies import IO_RETRY, described
 from curata.curation.tables import CURATION_QUARANTINE, VALIDATED_CROPS, VALIDATED_SELECTIONS
 from curata.export.crop_boxes import CROP_BOXES, export_crop_boxes
@@ -24,7 +24,7 @@ from curata.export.preference_pairs import PREFERENCE_PAIRS, export_preference_p
 from curata.export.readiness import readiness
 from curata.export.verify import export_leaks, export_problems
 from curata.export.versioned import ExportResult, Provenance
-from curata.health import SessionTables, days_left_out
+from curata.health import HEALTH_REPORT, SessionTables, days_left_out
 from curata.projects.tables import HISTORICAL_PAIRS
 from curata.quality_tables import CURATION_IMAGE_QUALITY
 from curata.quarantine import counts_by_rule
@@ -129,7 +129,7 @@ def _refused(quarantine: pa.Table, keep: Callable[[dict], bool] = lambda row: Tr
 # The InstructPix2Pix dataset: what diffusers' train_instruct_pix2pix.py reads unchanged.
 @asset(
     group_name=GROUP,
-    deps=[data_health_report],  # the report first: it names the days this export leaves out
+    deps=[AssetKey(HEALTH_REPORT)],  # the report first: it names the days this export leaves out
     retry_policy=IO_RETRY,
     **described("export", {"parquet", "huggingface"}),
     check_specs=export_checks(EDIT_TRIPLETS.name),

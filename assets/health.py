@@ -8,6 +8,7 @@ from assets.pictures import health_pictures
 from assets.policies import described
 from curata.erasure.requests import erasure_health
 from curata.health import (
+    HEALTH_REPORT,
     HEALTH_SECTIONS,
     dataset_health,
     ingest_gaps,
@@ -23,7 +24,7 @@ from resources.warehouse_io import ALLOW_MISSING
 
 OPTIONAL = {ALLOW_MISSING: True}  # a job never run yet is reported as such, not as a failed report
 Days = dict[str, pa.Table]
-REPORT = "data_health_report"
+REPORT = HEALTH_REPORT
 RECONCILES = "every_partition_reconciles"
 INGESTED = "every_folder_ingested"
 READ = {spec.name: spec for section in HEALTH_SECTIONS for spec in section.tables}

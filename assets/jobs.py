@@ -21,12 +21,12 @@ from assets.embeddings import image_embeddings
 from assets.erasure import erasure_audit, erasure_indexes, rotate_pseudonym_key_job
 from assets.executors import pipeline_executor
 from assets.exports import crop_boxes, edit_triplets, preference_pairs
-from assets.health import data_health_report
 from assets.library import LIBRARY_ASSETS
 from assets.projects import historical_project_pairs
 from assets.sessions import raw_sessions, validated_session_outcomes
 from assets.training import PROBES, TRAINING_STEPS
 from assets.training_log import training_log_audit
+from curata.health import HEALTH_REPORT
 
 if TYPE_CHECKING:  # what define_asset_job returns; dagster does not export its name
     from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
@@ -37,6 +37,7 @@ WRITES_EMBEDDINGS = {"curata/writes-embeddings": "1"}  # the embedding store, an
 WRITES_LIBRARY = {"curata/writes-library": "1"}  # the library's tables, clusters and export
 
 Selected = AssetsDefinition | AssetKey
+HEALTH_REPORT_KEY = AssetKey(HEALTH_REPORT)  # by key: assets/health.py reads the kinds, which name these jobs
 
 
 def job(
@@ -81,7 +82,7 @@ embeddings_job = job(
 )
 publish_job = job(
     "publish_datasets",
-    [training_log_audit, data_health_report, image_embeddings, edit_triplets],
+    [training_log_audit, HEALTH_REPORT_KEY, image_embeddings, edit_triplets],
     "Audit the training log, write the health report, embed what is new, publish the edit triplets.",
     WRITES_REPORTS | WRITES_EMBEDDINGS,
 )
@@ -103,7 +104,7 @@ train_when_ready_job = job(
 )
 nightly_health_job = job(
     "nightly_health",
-    [training_log_audit, curation_outcomes, image_embeddings, data_health_report, erasure_indexes],
+    [training_log_audit, curation_outcomes, image_embeddings, HEALTH_REPORT_KEY, erasure_indexes],
     "Re-check every stored partition, embed what is missing, write the health summary, refresh the person index.",
     WRITES_REPORTS | WRITES_CURATION | WRITES_EMBEDDINGS,
 )

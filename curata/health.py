@@ -39,6 +39,7 @@ SHOWN = 50
 Partitions = Mapping[str, pa.Table]
 Tables = Mapping[str, Any]  # table name -> its stored table; {day: table} for a daily table
 REPORTS_LATEST = f"{REPORTS}/health-latest.json"
+HEALTH_REPORT = "data_health_report"  # the asset that writes it
 
 
 @dataclass(frozen=True)
