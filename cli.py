@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+from assets.kinds import INPUT_FOLDERS
 from curata.health import REPORTS_LATEST
 from curata.layout import DATA_ROOT_ENV, DEFAULT_DATA_ROOT, DataRoot, DataRootError
 from curata.privacy import PSEUDONYM_KEY_ENV
@@ -51,7 +52,7 @@ def generate_sample(args: argparse.Namespace) -> int:
     from curata.sample.projects import generate_projects
     from curata.sample.sessions import generate_sessions
 
-    root = DataRoot(Path(args.root).resolve()).create_inputs()
+    root = DataRoot(Path(args.root).resolve()).create_inputs(INPUT_FOLDERS)
     width, height = (int(v) for v in args.image_size.split("x"))
     small = (max(32, width // 4), max(24, height // 4))
     sessions = generate_sessions(

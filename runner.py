@@ -37,7 +37,6 @@ from curata.erasure.keys import check_key
 from curata.erasure.requests import ErasureRequest, new_request
 from curata.layout import DataRoot
 from curata.sessions.tables import DEFERRED_SESSIONS
-from curata.sessions.validate import Limits
 from curata.storage import Store
 from curata.summary import render_summary_datasets
 from curata.warehouse import Warehouse
@@ -87,16 +86,9 @@ def output_store(defs: Definitions) -> Store:
         return curata.store
 
 
-def session_limits(defs: Definitions) -> Limits:
-    """The `curata` resource's limits: the metadata limit places a session folder without a day in its name, as
-    ingest does."""
-    with resolved(defs, "curata") as (curata,):
-        return curata.limits
-
-
 def describe_status(defs: Definitions, layout: DataRoot, instance: DagsterInstance) -> str:
     """Runs due, runs that failed, deferred folders, images without vectors, and each dataset's readiness."""
-    plan = plan_work(layout, instance, Warehouse(output_store(defs)), session_limits(defs))
+    plan = plan_work(defs, layout, instance)
     due = [w.label for w in plan.todo if w.fingerprint]
     lines = [f"runs due ({len(due)}): {', '.join(due) or 'none'}"]
     lines.append(f"up to date: {', '.join(w.label for w in plan.up_to_date) or 'nothing yet'}")
@@ -131,10 +123,13 @@ WRITES = {kind.job.name: kind.written.name for kind in INPUT_KINDS}
 PUBLISH = "publish"  # the stage of the runs that publish what the input kinds' tables feed
 
 
-def plan_work(layout: DataRoot, instance: DagsterInstance, warehouse: Warehouse, limits: Limits) -> Plan:
-    """Every run the data root calls for, split into those its inputs changed for and those up to date."""
+def plan_work(defs: Definitions, layout: DataRoot, instance: DagsterInstance) -> Plan:
+    """Every run the data root calls for, split into those its inputs changed for and those up to date; each kind's
+    folder is read with the limits the `curata` resource sets (the metadata limit places an undated session)."""
+    with resolved(defs, "curata") as (curata,):
+        inputs = [work for kind in INPUT_KINDS for work in kind.plan(layout, curata)]
+        warehouse = curata.warehouse
     plan = Plan()
-    inputs = [work for kind in INPUT_KINDS for work in kind.plan(layout, limits)]
     for work in [*inputs, *_publish(present_kinds(layout))]:
         fresh = (
             work.fingerprint
@@ -147,7 +142,7 @@ def plan_work(layout: DataRoot, instance: DagsterInstance, warehouse: Warehouse,
 
 def run_pipeline(defs: Definitions, layout: DataRoot, instance: DagsterInstance) -> Iterator[Step]:
     """Launches the runs that are due, in order; stops at the first failed run (its day or project is named)."""
-    plan = plan_work(layout, instance, Warehouse(output_store(defs)), session_limits(defs))
+    plan = plan_work(defs, layout, instance)
     for kind in INPUT_KINDS:
         partitions = [w.partition for w in plan.todo + plan.up_to_date if w.job == kind.job.name and w.partition]
         for dynamic in kind.dynamic_partitions:

@@ -9,12 +9,12 @@ from assets.checks import actionable_check, actionable_spec, problems_check
 from assets.pictures import crop_pictures, pair_pictures
 from assets.policies import table_out
 from assets.quality import quality_output
+from curata.curation import CURATION
 from curata.curation.checks import crop_problems, path_format_problems
 from curata.curation.logs import CROP_LOG, SELECTION_LOG, record_ids, validate_log
 from curata.curation.paths import PathResolver
 from curata.curation.quality import accepted_paths, curation_image_quality
 from curata.curation.tables import CURATION_QUARANTINE, VALIDATED_CROPS, VALIDATED_SELECTIONS
-from curata.kinds import CURATION
 from curata.quality_tables import CURATION_IMAGE_QUALITY
 from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
@@ -57,7 +57,7 @@ ONE_FORMAT = "paths_share_one_format"
 )
 def curation_outcomes(context: AssetExecutionContext, curata: CurataSettings) -> Iterator[Output | AssetCheckResult]:
     layout = curata.layout
-    folder = curata.require(CURATION.name)
+    folder = curata.require(CURATION)
     resolver = PathResolver(layout.root, curata.image_limits)
     results = {
         name: validate_log(folder / name, f"{CURATION.name}/{name}", resolver) for name in (SELECTION_LOG, CROP_LOG)

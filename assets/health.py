@@ -4,6 +4,7 @@ import pyarrow as pa
 from dagster import AssetCheckSpec, AssetExecutionContext, AssetIn, MaterializeResult, asset
 
 from assets.checks import problems_check
+from assets.kinds import INPUT_FOLDERS
 from assets.pictures import health_pictures
 from assets.policies import described
 from curata.erasure.requests import erasure_health
@@ -59,7 +60,7 @@ def data_health_report(context: AssetExecutionContext, curata: CurataSettings, *
         key: value for section in HEALTH_SECTIONS for key, value in section.build(stored, layout, curata.limits).items()
     }
     report = new_report(
-        missing_inputs=layout.missing_inputs(),
+        missing_inputs=layout.missing_inputs(INPUT_FOLDERS),
         never_materialized=never,
         **sections,
         erasure=erasure_health(curata.store),

@@ -1,7 +1,7 @@
-"""One declaration per input kind: its folder, assets, job, sensors, planner and health section.
+"""One declaration per input kind: its folder, limits, assets, job, sensors, planner and health section.
 
-`definitions.py`, `runner.py` and the health report iterate over `INPUT_KINDS`; adding a kind is one package
-plus one declaration here (docs/adding-an-input-kind.md).
+`definitions.py`, `runner.py`, the health report and the sample generator iterate over `INPUT_KINDS`; adding
+a kind is one package plus one declaration here (docs/adding-an-input-kind.md).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from dagster import AssetKey, AssetsDefinition, DynamicPartitionsDefinition, ScheduleDefinition, SensorDefinition
 
@@ -21,18 +21,25 @@ from assets.plans import Work, digest, tree_digest
 from assets.projects import historical_project_pairs
 from assets.sessions import raw_sessions, validated_session_outcomes
 from assets.training_log import training_log_audit
+from curata.curation import CURATION
 from curata.curation.tables import CURATION_QUARANTINE
 from curata.health import CURATION_HEALTH, LIBRARY_HEALTH, PROJECTS_HEALTH, SESSIONS_HEALTH, HealthSection
-from curata.kinds import CURATION, LIBRARY, PROJECTS, SESSIONS, InputFolder
+from curata.images import ImageLimits
+from curata.kinds import InputFolder
 from curata.layout import DataRoot
+from curata.library import LIBRARY
+from curata.library.records import LibraryLimits
 from curata.library.tables import LIBRARY_IMAGES
+from curata.projects import PROJECTS
 from curata.projects.discovery import list_projects
 from curata.projects.scan import project_dirs
 from curata.projects.tables import HISTORICAL_PAIRS
+from curata.sessions import SESSIONS
 from curata.sessions.inventory import list_session_folders
 from curata.sessions.tables import VALIDATED_SESSIONS
 from curata.sessions.validate import Limits
 from curata.tables import TableSpec
+from resources import CurataSettings
 from sensors.library_sensor import library_changes, monthly_library_schedule
 from sensors.project_sensor import new_project_folders
 from sensors.session_sensor import new_session_folders
@@ -40,38 +47,52 @@ from sensors.session_sensor import new_session_folders
 if TYPE_CHECKING:
     from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
-# (the input folder, the session limits) -> {partition (None: the whole): fingerprint}
-Planner = Callable[[Path, Limits], dict[str | None, str]]
+L = TypeVar("L")  # the limits a kind's folder is read with
 
 
 @dataclass(frozen=True)
-class InputKind:
+class InputKind(Generic[L]):
     """An input folder with everything the code location runs on it."""
 
     folder: InputFolder
+    limits: Callable[[CurataSettings], L]  # its limits, as the `curata` resource sets them
     stage: str  # how `curata run` names its runs
     skipped: str  # what a data root without the folder skips
     assets: tuple[AssetsDefinition, ...]
     job: UnresolvedAssetJobDefinition
-    planner: Planner  # the runs `curata run` launches for the folder, fingerprinted by what each reads
+    # the runs `curata run` launches for the folder: {partition (None: the whole): fingerprint of what it reads}
+    planner: Callable[[Path, L], dict[str | None, str]]
     written: TableSpec  # a run is up to date only while this table it wrote is in the store
     health: HealthSection
     feeds: tuple[AssetKey, ...] = ()  # the datasets its tables feed: published only when its folder is there
     sensors: tuple[SensorDefinition, ...] = ()
     schedules: tuple[ScheduleDefinition, ...] = ()
 
-    def plan(self, layout: DataRoot, limits: Limits) -> list[Work]:
-        """The runs its folder calls for; none when the data root does not hold it."""
+    def plan(self, layout: DataRoot, curata: CurataSettings) -> list[Work]:
+        """The runs its folder calls for, read with the configured limits; none when the data root does not hold it."""
         folder = layout.folder(self.folder)
         if not folder.is_dir():
             return []
-        return [Work(self.stage, self.job.name, p, fp) for p, fp in self.planner(folder, limits).items()]
+        planned = self.planner(folder, self.limits(curata))
+        return [Work(self.stage, self.job.name, p, fp) for p, fp in planned.items()]
 
     @property
     def dynamic_partitions(self) -> list[DynamicPartitionsDefinition]:
         """Partitions a run adds before launching (those a sensor would add)."""
         defs = {a.partitions_def for a in self.assets if isinstance(a.partitions_def, DynamicPartitionsDefinition)}
         return sorted(defs, key=lambda d: d.name or "")
+
+
+def _session_limits(curata: CurataSettings) -> Limits:
+    return curata.limits
+
+
+def _image_limits(curata: CurataSettings) -> ImageLimits:
+    return curata.image_limits
+
+
+def _library_limits(curata: CurataSettings) -> LibraryLimits:
+    return curata.library_limits
 
 
 def _by_day(folder: Path, limits: Limits) -> dict[str | None, str]:
@@ -82,16 +103,17 @@ def _by_day(folder: Path, limits: Limits) -> dict[str | None, str]:
     return {day: digest(entries) for day, entries in sorted(by_day.items())}
 
 
-def _by_project(folder: Path, limits: Limits) -> dict[str | None, str]:
+def _by_project(folder: Path, limits: ImageLimits) -> dict[str | None, str]:
     return {name: tree_digest(*project_dirs(folder / name)) for name in list_projects(folder)}
 
 
-def _whole(folder: Path, limits: Limits) -> dict[str | None, str]:
+def _whole(folder: Path, limits: object) -> dict[str | None, str]:
     return {None: tree_digest(folder)}
 
 
 SESSIONS_KIND = InputKind(
     SESSIONS,
+    limits=_session_limits,
     stage="ingest",
     skipped="ingest, the training log audit and edit_triplets",
     assets=(raw_sessions, validated_session_outcomes, training_log_audit),
@@ -104,6 +126,7 @@ SESSIONS_KIND = InputKind(
 )
 PROJECTS_KIND = InputKind(
     PROJECTS,
+    limits=_image_limits,
     stage="historical pairs",
     skipped="historical pairs",
     assets=(historical_project_pairs,),
@@ -116,6 +139,7 @@ PROJECTS_KIND = InputKind(
 )
 CURATION_KIND = InputKind(
     CURATION,
+    limits=_image_limits,
     stage="curation logs",
     skipped="curation logs and crop_boxes",
     assets=(curation_outcomes,),
@@ -127,6 +151,7 @@ CURATION_KIND = InputKind(
 )
 LIBRARY_KIND = InputKind(
     LIBRARY,
+    limits=_library_limits,
     stage="library",
     skipped="library analyses",
     assets=tuple(LIBRARY_ASSETS),
@@ -137,4 +162,5 @@ LIBRARY_KIND = InputKind(
     sensors=(library_changes,),
     schedules=(monthly_library_schedule,),
 )
-INPUT_KINDS = (SESSIONS_KIND, PROJECTS_KIND, CURATION_KIND, LIBRARY_KIND)  # in the order `curata run` runs them
+INPUT_KINDS: tuple[InputKind[Any], ...] = (SESSIONS_KIND, PROJECTS_KIND, CURATION_KIND, LIBRARY_KIND)  # in run order
+INPUT_FOLDERS = tuple(kind.folder for kind in INPUT_KINDS)

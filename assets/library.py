@@ -23,8 +23,8 @@ from assets.quality import quality_output
 from curata.export.bundle import publish_bundle
 from curata.export.verify import export_problems
 from curata.export.versioned import Provenance
-from curata.kinds import LIBRARY
 from curata.layout import DataRootError
+from curata.library import LIBRARY
 from curata.library.analyses import PATTERNS_SUMMARY, analyse_tags
 from curata.library.changes import library_digests
 from curata.library.contact_sheet import cluster_sheet
@@ -83,7 +83,7 @@ def _outs(*specs: TableSpec) -> dict[str, AssetOut]:
 )
 def library_records(context: AssetExecutionContext, curata: CurataSettings) -> Iterator[Output | AssetCheckResult]:
     layout = curata.layout
-    curata.require(LIBRARY.name)
+    curata.require(LIBRARY)
     read = read_library(layout, curata.library_limits, threads=curata.workers)
     if read.source is None:
         raise DataRootError(f"{layout.library} holds no images_metadata.jsonl or images_metadata.json")

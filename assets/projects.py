@@ -16,8 +16,8 @@ from assets.partitions import historical_projects
 from assets.pictures import pair_pictures, quarantine_pictures
 from assets.policies import table_out
 from assets.quality import quality_output
-from curata.kinds import PROJECTS
 from curata.layout import DataRootError
+from curata.projects import PROJECTS
 from curata.projects.checks import anomaly_rate_in_band, pair_problems
 from curata.projects.discovery import project_entries
 from curata.projects.pairs import mine_project
@@ -72,7 +72,7 @@ def historical_project_pairs(
 ) -> Iterator[Output | AssetCheckResult]:
     project = context.partition_key
     root = curata.layout.root
-    project_dir = curata.require(PROJECTS.name) / project
+    project_dir = curata.require(PROJECTS) / project
     if not project_dir.is_dir():
         raise DataRootError(f"project folder {project_dir} does not exist; was it moved or deleted?")
     files = scan_project(project_dir, root, curata.image_limits, workers=curata.workers)

@@ -20,10 +20,10 @@ from assets.policies import described, table_out
 from assets.quality import quality_output
 from curata.archive import refuse_if_archived
 from curata.erasure.keys import check_key
-from curata.kinds import SESSIONS
 from curata.quality_tables import SESSION_IMAGE_QUALITY
 from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
+from curata.sessions import SESSIONS
 from curata.sessions.batch import AcceptedLookup, PartitionResult, accepted_in, validate_partition
 from curata.sessions.checks import accepted_session_problems
 from curata.sessions.inventory import list_session_folders
@@ -46,7 +46,7 @@ SOUND = "accepted_are_sound"
 def raw_sessions(context: AssetExecutionContext, curata: CurataSettings) -> Output[pa.Table]:
     """Every session folder whose day is this partition, as found on disk: the input records."""
     context.log.info(f"pseudonyms keyed by {curata.key.key_id}")  # an unusable key fails here, before any write
-    sessions = curata.require(SESSIONS.name)
+    sessions = curata.require(SESSIONS)
     day = context.partition_key
     check_key(curata.store, curata.key)  # a changed key without a declared rotation is refused before any write
     refuse_if_archived(curata.store, day)  # its folders left the data root: listing it now would wipe its rows
@@ -107,7 +107,7 @@ def validated_session_outcomes(
 
 def validate_day(curata: CurataSettings, day: str, folders: list[str]) -> PartitionResult:
     return validate_partition(
-        curata.require(SESSIONS.name),
+        curata.require(SESSIONS),
         folders,
         day,
         data_root=curata.layout.root,

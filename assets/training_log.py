@@ -7,9 +7,9 @@ from dagster import AssetCheckResult, AssetCheckSpec, AssetExecutionContext, Out
 
 from assets.checks import reconciliation_check
 from assets.policies import table_out
-from curata.kinds import SESSIONS
 from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
+from curata.sessions import SESSIONS
 from curata.sessions.naming import iso_stamp
 from curata.sessions.tables import TRAINING_LOG_LINES, TRAINING_LOG_QUARANTINE
 from curata.sessions.training_log import audit_training_log, count_log_lines, line_record_id
@@ -38,7 +38,7 @@ def training_log_audit(
     context: AssetExecutionContext, curata: CurataSettings, raw_sessions: pa.Table, validated_sessions: pa.Table
 ) -> Iterator[Output | AssetCheckResult]:
     layout = curata.layout
-    curata.require(SESSIONS.name)
+    curata.require(SESSIONS)
     known = set(raw_sessions.column("session_folder").to_pylist())
     accepted_rows = validated_sessions.select(["session_id", "timestamp", "instruction"]).to_pylist()
     accepted = {r["session_id"]: (iso_stamp(r["timestamp"]), r["instruction"]) for r in accepted_rows}

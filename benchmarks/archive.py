@@ -23,6 +23,7 @@ from curata.archive import ArchivePolicy, ColdTier, Tiers, archive_day
 from curata.archive.packing import CHUNK, ChunkReader, DayPacker, compressed
 from curata.layout import DataRoot
 from curata.sample.sessions import generate_sessions
+from curata.sessions import SESSIONS
 from curata.sessions.inventory import list_session_folders
 from curata.sessions.validate import DEFAULT_LIMITS
 from curata.storage import S3Connection, Store
@@ -107,7 +108,9 @@ def prepared_day(sessions: int, image_size: tuple[int, int]) -> DataRoot:
     pristine = DataRoot(WORK / f"day-{sessions}-{image_size[0]}x{image_size[1]}" / "pristine")
     if not (pristine.ground_truth / "sessions.json").exists():
         print(f"generating {sessions} sessions at {image_size[0]}x{image_size[1]} ...", flush=True)
-        generate_sessions(pristine.create_inputs(), n_sessions=sessions, days=1, defect_rate=0, image_size=image_size)
+        generate_sessions(
+            pristine.create_inputs([SESSIONS]), n_sessions=sessions, days=1, defect_rate=0, image_size=image_size
+        )
     (pristine.sessions / "training-log.jsonl").unlink(missing_ok=True)
     day, _ = day_of(pristine)
     # the generator's "day" spans two dates: keep one

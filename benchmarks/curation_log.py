@@ -15,6 +15,7 @@ from pathlib import Path
 from PIL import Image
 
 from benchmarks.common import RATIO_HEADER, best_runs, ratio_rows, run_step, step_result, write_results
+from curata.curation import CURATION
 from curata.curation.crops import crop_header
 from curata.curation.logs import CROP_LOG, validate_log
 from curata.curation.paths import PathResolver
@@ -89,7 +90,7 @@ def main() -> None:
         return step_result(lambda: (floor if args.step == "floor" else validate)(root))
     if not (root.curation / CROP_LOG).exists():
         print(f"generating a crop log of {args.rows} rows ...")
-        generate(root.create_inputs(), args.rows)
+        generate(root.create_inputs([CURATION]), args.rows)
     extra = ["--rows", str(args.rows)]
     module = "benchmarks.curation_log"
     run_step(module, "floor", *extra)  # warm the page cache

@@ -27,6 +27,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from assets.kinds import INPUT_FOLDERS
 from benchmarks.common import peak_rss_mib, run_step, write_results
 from curata.embeddings.store import EmbeddingStore
 from curata.embeddings.tables import IMAGE_EMBEDDINGS
@@ -66,7 +67,7 @@ QUARANTINED_EVERY = 50  # one session in 50 is refused
 
 def build(root: DataRoot, sessions: int, days: int) -> None:
     """The store: every table for `sessions` sessions over `days` days, the person's folders on disk."""
-    root.create_inputs()
+    root.create_inputs(INPUT_FOLDERS)
     wh = Warehouse(Store.at(root.root))
     rows = synthetic_sessions(sessions - PERSON_SESSIONS, days) + person_sessions(root, days)
     rows.sort(key=lambda r: r["timestamp"])

@@ -15,6 +15,7 @@ from pathlib import Path
 from benchmarks.common import RATIO_HEADER, best_runs, ratio_rows, run_step, step_result, write_results
 from curata.images import DEFAULT_IMAGE_LIMITS
 from curata.layout import DataRoot
+from curata.projects import PROJECTS
 from curata.projects.pairs import mine_project
 from curata.projects.scan import project_dirs, scan_project
 
@@ -64,7 +65,7 @@ def main() -> None:
 
         print(f"generating one project of {args.groups} groups at {args.image_size} ...")
         size = (width, height)
-        generate_projects(root.create_inputs(), n_projects=1, groups_per_project=args.groups, image_size=size)
+        generate_projects(root.create_inputs([PROJECTS]), n_projects=1, groups_per_project=args.groups, image_size=size)
     extra = ["--groups", str(args.groups), "--image-size", args.image_size]
     module = "benchmarks.historical_project"
     run_step(module, "floor", *extra)  # warm the page cache

@@ -25,6 +25,7 @@ from curata.privacy import PseudonymKey
 from curata.quality import WORKING_SIDE, laplacian_variance
 from curata.sample.scenes import jpeg_bytes, render_house
 from curata.sample.sessions import generate_sessions
+from curata.sessions import SESSIONS
 from curata.sessions.batch import nothing_elsewhere, validate_partition
 from curata.sessions.inventory import list_session_folders
 from curata.sessions.validate import DEFAULT_LIMITS, Limits
@@ -51,7 +52,7 @@ def root_for(sessions: int, size: tuple[int, int]) -> DataRoot:
     root = DataRoot(WORK / f"quality-sessions-{sessions}-{size[0]}x{size[1]}")
     if not (root.ground_truth / "sessions.json").exists():
         print(f"generating {sessions} sessions at {size[0]}x{size[1]} ...")
-        generate_sessions(root.create_inputs(), n_sessions=sessions, days=7, defect_rate=0.0, image_size=size)
+        generate_sessions(root.create_inputs([SESSIONS]), n_sessions=sessions, days=7, defect_rate=0.0, image_size=size)
     return root
 
 

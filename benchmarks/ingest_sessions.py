@@ -20,6 +20,7 @@ from curata.images import DEFAULT_IMAGE_LIMITS, ImageRejected, inspect_image
 from curata.layout import DataRoot
 from curata.privacy import PseudonymKey
 from curata.sample.sessions import generate_sessions
+from curata.sessions import SESSIONS
 from curata.sessions.batch import nothing_elsewhere, validate_partition
 from curata.sessions.inventory import list_session_folders
 from curata.sessions.validate import DEFAULT_LIMITS, Limits
@@ -89,7 +90,9 @@ def main() -> None:
     if not marker.exists():
         print(f"generating {args.sessions} sessions at {args.image_size} ...")
         size = (width, height)
-        generate_sessions(root.create_inputs(), n_sessions=args.sessions, days=14, defect_rate=0.1, image_size=size)
+        generate_sessions(
+            root.create_inputs([SESSIONS]), n_sessions=args.sessions, days=14, defect_rate=0.1, image_size=size
+        )
     folders = list_session_folders(root.sessions, DEFAULT_LIMITS.max_metadata_bytes)
     by_day: dict[str, list[str]] = {}
     for f in folders:

@@ -1,6 +1,7 @@
-"""The input kinds' folders under the data root, declared once: the domain half of an input kind.
+"""What an input kind is to the domain: a folder an app writes under the data root.
 
-The code location (`assets/kinds.py`) pairs each with its job, sensor, planner and health section.
+Each kind's package declares its folder in its `__init__.py`; the code location (`assets/kinds.py`) pairs
+each with its limits, job, sensor, planner and health section.
 """
 
 from __future__ import annotations
@@ -14,12 +15,3 @@ class InputFolder:
 
     name: str  # the folder's name under the data root, as the app writes it
     holds: str  # what the app writes there, in a line
-
-
-SESSIONS = InputFolder("sessions", "session folders of the generation app, plus its `training-log.jsonl`")
-PROJECTS = InputFolder(
-    "projects", "finished projects: `<project>/sandbox/<project>/` stages and `<project>/<project>/` winners"
-)
-CURATION = InputFolder("curation", "curation logs (`selection_only_log.csv`, `select_crop_log.csv`) and their images")
-LIBRARY = InputFolder("library", "the tagged photo library: `images_metadata.jsonl` (or `.json`) and `images/`")
-INPUT_FOLDERS = (SESSIONS, PROJECTS, CURATION, LIBRARY)  # in the order `curata run` reads them

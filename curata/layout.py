@@ -7,10 +7,15 @@ the inputs stay where the apps write them.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from curata.kinds import CURATION, INPUT_FOLDERS, LIBRARY, PROJECTS, SESSIONS, InputFolder
+from curata.curation import CURATION
+from curata.kinds import InputFolder
+from curata.library import LIBRARY
+from curata.projects import PROJECTS
+from curata.sessions import SESSIONS
 
 DATA_ROOT_ENV = "CURATA_DATA_ROOT"
 DEFAULT_DATA_ROOT = "curata-data"
@@ -39,7 +44,7 @@ class DataRoot:
         return cls(Path(os.environ.get(DATA_ROOT_ENV) or default).resolve())
 
     def folder(self, kind: InputFolder) -> Path:
-        """The input folder of one kind (curata/kinds.py says what it holds)."""
+        """The input folder of one kind (its package declares what it holds)."""
         return self.root / kind.name
 
     # Shortcuts the four kinds' packages read their folder by; a new kind needs none (it calls `folder`).
@@ -68,36 +73,32 @@ class DataRoot:
         """Written only by the sample-data generator: what each defective record should become."""
         return self.root / GROUND_TRUTH
 
-    def inputs(self) -> dict[str, Path]:
-        """Every declared input folder, by name."""
-        return {kind.name: self.folder(kind) for kind in INPUT_FOLDERS}
-
     def check(self) -> DataRoot:
         """Refuses a root that is missing, not a folder or unreadable, in one sentence."""
         _check_folder(self.root, "the data root", f"set {DATA_ROOT_ENV} or --root to an existing folder")
         return self
 
-    def require(self, name: str) -> Path:
+    def require(self, kind: InputFolder) -> Path:
         """An input folder that a run cannot do without; refused in one sentence if unusable."""
         self.check()
-        folder = self.inputs()[name]
+        folder, name = self.folder(kind), kind.name
         _check_folder(folder, f"the input folder {name}/", f"the app that writes {name}/ has not written here")
         return folder
 
-    def missing_inputs(self) -> dict[str, str]:
+    def missing_inputs(self, kinds: Iterable[InputFolder]) -> dict[str, str]:
         """Input folders that are absent or unusable, with why: for the health report."""
         out = {}
-        for name, folder in self.inputs().items():
+        for kind in kinds:
             try:
-                _check_folder(folder, f"{name}/", "")
+                _check_folder(self.folder(kind), f"{kind.name}/", "")
             except DataRootError as exc:
-                out[name] = str(exc).rstrip(" .;")
+                out[kind.name] = str(exc).rstrip(" .;")
         return out
 
-    def create_inputs(self) -> DataRoot:
+    def create_inputs(self, kinds: Iterable[InputFolder]) -> DataRoot:
         """Only the sample generator creates input folders; a pipeline run never does."""
-        for folder in self.inputs().values():
-            folder.mkdir(parents=True, exist_ok=True)
+        for kind in kinds:
+            self.folder(kind).mkdir(parents=True, exist_ok=True)
         return self
 
 

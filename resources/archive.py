@@ -34,6 +34,7 @@ from curata.archive import (
     stats_text,
 )
 from curata.archive.cold import MIB
+from curata.sessions import SESSIONS
 from resources.curata_settings import CurataSettings
 from resources.s3 import connection_of
 
@@ -87,7 +88,7 @@ class ColdStorage(ConfigurableResource):
         )
 
     def tiers(self, curata: CurataSettings) -> Tiers:
-        return Tiers(curata.require("sessions"), curata.store, self.tier, curata.max_metadata_bytes)
+        return Tiers(curata.require(SESSIONS), curata.store, self.tier, curata.max_metadata_bytes)
 
     def policy(self, curata: CurataSettings) -> ArchivePolicy:
         return ArchivePolicy(

@@ -8,6 +8,7 @@ from dagster_aws.s3 import S3Resource
 
 from curata.embeddings.store import EmbeddingStore
 from curata.images import DEFAULT_IMAGE_LIMITS, ImageLimits
+from curata.kinds import InputFolder
 from curata.layout import DataRoot, DataRootError
 from curata.library.faces import ClusterParams
 from curata.library.records import LibraryLimits
@@ -59,10 +60,10 @@ class CurataSettings(ConfigurableResource):
         except DataRootError as exc:
             raise unusable_root(exc) from None
 
-    def require(self, name: str) -> Path:
+    def require(self, kind: InputFolder) -> Path:
         """An input folder the run cannot do without (`DataRoot.require`), refused in one sentence."""
         try:
-            return self.layout.require(name)
+            return self.layout.require(kind)
         except DataRootError as exc:
             raise unusable_root(exc) from None
 

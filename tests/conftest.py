@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from assets.kinds import INPUT_FOLDERS
 from curata.layout import DataRoot
 from curata.privacy import PseudonymKey
 from curata.sample.scenes import jpeg_bytes, render_house
@@ -32,7 +33,7 @@ def small_pair(seed: int) -> tuple[bytes, bytes]:
 
 @pytest.fixture
 def root(tmp_path: Path) -> DataRoot:
-    return DataRoot(tmp_path / "data").create_inputs()
+    return DataRoot(tmp_path / "data").create_inputs(INPUT_FOLDERS)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 import pytest
 
+from assets.kinds import INPUT_FOLDERS
 from curata import rules
 from curata.curation.collect import CurationLogger, CurationRecordError
 from curata.curation.logs import CROP_LOG, SELECTION_LOG, TRUNCATION_MARKER, validate_log
@@ -13,7 +14,7 @@ from curata.sample.scenes import render_house
 
 @pytest.fixture
 def images(tmp_path):
-    root = DataRoot(tmp_path / "data").create_inputs()
+    root = DataRoot(tmp_path / "data").create_inputs(INPUT_FOLDERS)
     paths = []
     for k in range(3):
         path = root.curation / "images" / f"set_1_stage{k + 1}.png"

@@ -4,6 +4,7 @@ import os
 
 import pytest
 
+from assets.kinds import INPUT_FOLDERS
 from curata import rules
 from curata.curation.checks import crop_problems, path_format_problems
 from curata.curation.crops import parse_crop_fields
@@ -17,7 +18,7 @@ from curata.sample.curation import generate_curation
 
 @pytest.fixture(scope="module")
 def curated(tmp_path_factory):
-    root = DataRoot(tmp_path_factory.mktemp("curation")).create_inputs()
+    root = DataRoot(tmp_path_factory.mktemp("curation")).create_inputs(INPUT_FOLDERS)
     truth = generate_curation(root, n_sets=28, image_size=(96, 72))
     resolver = PathResolver(root.root, DEFAULT_IMAGE_LIMITS)
     results = {log: validate_log(root.curation / log, f"curation/{log}", resolver) for log in (SELECTION_LOG, CROP_LOG)}
@@ -70,7 +71,7 @@ def test_tool_versions_parse_by_shape():
 
 
 def test_resolver_suffix_fallback_ambiguity_and_escape(tmp_path):
-    root = DataRoot(tmp_path).create_inputs()
+    root = DataRoot(tmp_path).create_inputs(INPUT_FOLDERS)
     for rel in ("curation/a/x.png", "curation/b/x.png", "curation/a/only.png"):
         (root.root / rel).parent.mkdir(parents=True, exist_ok=True)
         (root.root / rel).write_bytes(b"png")

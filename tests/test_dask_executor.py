@@ -16,6 +16,7 @@ from dagster import DagsterEventType, build_reconstructable_job, execute_job, in
 from dask.distributed import Client
 
 from assets.dask_steps import _events_until_done
+from assets.kinds import INPUT_FOLDERS
 from curata.layout import DataRoot
 from curata.privacy import PSEUDONYM_KEY_ENV
 from curata.sample.sessions import generate_sessions
@@ -47,7 +48,7 @@ def warehouse_tables(root: DataRoot) -> dict[str, list[dict]]:
 
 
 def test_a_backfill_on_dask_matches_the_in_process_runs(dask_scheduler, tmp_path):  # noqa: F811
-    local = DataRoot(tmp_path / "local").create_inputs()
+    local = DataRoot(tmp_path / "local").create_inputs(INPUT_FOLDERS)
     generate_sessions(local, n_sessions=12, days=3, defect_rate=0.4, image_size=(128, 96), workers=1)
     shutil.copytree(local.root, tmp_path / "dask", symlinks=True)
     on_dask = DataRoot(tmp_path / "dask")
@@ -85,7 +86,7 @@ def test_a_run_being_terminated_cancels_its_remaining_dask_tasks():
 
 
 def test_in_process_execution_is_chosen_by_run_config(tmp_path, monkeypatch):
-    root = DataRoot(tmp_path / "data").create_inputs()
+    root = DataRoot(tmp_path / "data").create_inputs(INPUT_FOLDERS)
     generate_sessions(root, n_sessions=2, days=1, defect_rate=0.0, image_size=(128, 96), workers=1)
     day = next(p.name[len("session-") :][:10] for p in root.sessions.iterdir() if p.name.startswith("session-"))
     monkeypatch.setenv(PSEUDONYM_KEY_ENV, KEY.decode())

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from dagster import DagsterInstance
 
+from assets.kinds import INPUT_FOLDERS
 from curata.archive import archive_day, inventory_table
 from curata.archive.receipts import read_receipt
 from curata.erasure.erase import erase_request
@@ -83,7 +84,7 @@ def connection(endpoint: str) -> S3Connection:
 @pytest.fixture(scope="module")
 def template(tmp_path_factory, s3_endpoint):
     """A store with everything (hot days, an archived day, embeddings, an export), and the bucket's objects."""
-    root = DataRoot(tmp_path_factory.mktemp("template") / "data").create_inputs()
+    root = DataRoot(tmp_path_factory.mktemp("template") / "data").create_inputs(INPUT_FOLDERS)
 
     def make_session(ts=DAY, seed=1, email="ana@example.com", instruction="make it modern farmhouse style"):
         files = write_session(root.sessions, ts, instruction, email, *small_pair(seed))

@@ -1,21 +1,42 @@
 """Every input kind is declared whole: its folder, job, planner and health section, wired into the code location."""
 
-from pathlib import Path
+import importlib
+import pkgutil
 
+import curata
 from assets.health import data_health_report
 from assets.jobs import MAINTENANCE_JOBS, PUBLISH_JOBS
-from assets.kinds import INPUT_KINDS
+from assets.kinds import INPUT_FOLDERS, INPUT_KINDS
 from curata.health import HEALTH_SECTIONS
-from curata.kinds import INPUT_FOLDERS
+from curata.kinds import InputFolder
 from curata.layout import DataRoot
-from curata.sessions.validate import DEFAULT_LIMITS
 from definitions import build_definitions
 from runner import WRITES
+from tests.dagster_helpers import resources_for
 
 
-def test_every_input_folder_has_one_kind():
-    assert sorted(kind.folder.name for kind in INPUT_KINDS) == sorted(folder.name for folder in INPUT_FOLDERS)
-    assert sorted(DataRoot(Path("/data")).inputs()) == sorted(folder.name for folder in INPUT_FOLDERS)
+def declared_folders() -> dict[str, InputFolder]:
+    """Every input folder a package of `curata` declares, found by walking the packages, not from a list."""
+    found = {}
+    for module in pkgutil.walk_packages(curata.__path__, "curata."):
+        for value in vars(importlib.import_module(module.name)).values():
+            if isinstance(value, InputFolder):
+                found[value.name] = value
+    return found
+
+
+def test_every_declared_input_folder_has_one_kind():
+    kinds = [kind.folder.name for kind in INPUT_KINDS]
+    assert len(kinds) == len(set(kinds))
+    assert sorted(kinds) == sorted(declared_folders())
+
+
+def test_the_data_root_creates_and_misses_the_kinds_folders(tmp_path):
+    root = DataRoot(tmp_path)
+    assert sorted(root.missing_inputs(INPUT_FOLDERS)) == sorted(declared_folders())
+    root.create_inputs(INPUT_FOLDERS)
+    assert root.missing_inputs(INPUT_FOLDERS) == {}
+    assert all(root.require(folder).is_dir() for folder in INPUT_FOLDERS)
 
 
 def test_every_kind_has_a_job_a_planner_and_a_health_section():
@@ -56,10 +77,11 @@ def test_every_job_belongs_to_a_kind_or_a_named_list():
 
 def test_a_root_holding_one_folder_plans_only_its_kind(tmp_path):
     """Each kind plans from its own folder only, and its runs launch its own job."""
+    curata = resources_for(DataRoot(tmp_path))["curata"]
     for kind in INPUT_KINDS:
         root = DataRoot(tmp_path / kind.folder.name)
         root.folder(kind.folder).mkdir(parents=True)
         (root.folder(kind.folder) / "any.txt").write_text("x")
         others = [k for k in INPUT_KINDS if k is not kind]
-        assert all(k.plan(root, DEFAULT_LIMITS) == [] for k in others)
-        assert all(work.job == kind.job.name and work.stage == kind.stage for work in kind.plan(root, DEFAULT_LIMITS))
+        assert all(k.plan(root, curata) == [] for k in others)
+        assert all(work.job == kind.job.name and work.stage == kind.stage for work in kind.plan(root, curata))

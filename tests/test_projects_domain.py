@@ -5,6 +5,7 @@ import shutil
 import pytest
 from PIL import Image
 
+from assets.kinds import INPUT_FOLDERS
 from curata.images import DEFAULT_IMAGE_LIMITS
 from curata.projects.checks import pair_problems
 from curata.projects.discovery import list_projects, project_entries
@@ -38,7 +39,7 @@ def test_stage_names_and_their_variants(name, parsed):
 def projects(tmp_path_factory):
     from curata.layout import DataRoot
 
-    root = DataRoot(tmp_path_factory.mktemp("projects")).create_inputs()
+    root = DataRoot(tmp_path_factory.mktemp("projects")).create_inputs(INPUT_FOLDERS)
     truth = generate_projects(root, n_projects=3, groups_per_project=30, image_size=(96, 72), workers=2)
     return root, truth["projects"]
 
@@ -89,7 +90,7 @@ def test_group_with_no_winner_is_kept_as_evidence_with_every_member_rejected(pro
 def test_losslessly_reencoded_winner_is_matched_by_pixels(tmp_path):
     from curata.layout import DataRoot
 
-    root = DataRoot(tmp_path).create_inputs()
+    root = DataRoot(tmp_path).create_inputs(INPUT_FOLDERS)
     sandbox = root.projects / "p" / "sandbox" / "p"
     winners = root.projects / "p" / "p"
     sandbox.mkdir(parents=True)

@@ -15,6 +15,7 @@ from dagster import (
     materialize,
 )
 
+from assets.kinds import SESSIONS_KIND
 from assets.sessions import raw_sessions
 from curata import rules
 from curata.privacy import PSEUDONYM_KEY_ENV
@@ -267,10 +268,13 @@ def unnamed_folder_dated_by_metadata(root) -> int:
     return (odd / "metadata-x.json").stat().st_size
 
 
-def test_the_resources_metadata_limit_places_a_folder_in_the_sensor_and_in_raw_sessions(root):
+def test_the_resources_metadata_limit_places_a_folder_in_the_sensor_the_plan_and_raw_sessions(root):
     size = unnamed_folder_dated_by_metadata(root)
     assert requested(tick(root, max_metadata_bytes=size)) == ["2025-02-01"]
     assert requested(tick(root, max_metadata_bytes=size - 1)) == ["2025-01-15"]  # too large to read: its mtime
+    for limit, day in ((size, "2025-02-01"), (size - 1, "2025-01-15")):  # what `curata run` launches
+        planned = SESSIONS_KIND.plan(root, resources_for(root, max_metadata_bytes=limit)["curata"])
+        assert [work.partition for work in planned] == [day]
 
     resources = resources_for(root, max_metadata_bytes=size - 1)
     assert materialize([raw_sessions], resources=resources, partition_key="2025-01-15").success

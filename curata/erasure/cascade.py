@@ -12,6 +12,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from curata.curation import CURATION
 from curata.curation.logs import CROP_LOG, SELECTION_LOG, validate_log
 from curata.curation.paths import PathResolver
 from curata.curation.quality import curation_image_quality
@@ -20,6 +21,7 @@ from curata.erasure.holdings import Erased, Holding, holdings_of
 from curata.hashing import sha256_file
 from curata.images import ImageLimits
 from curata.layout import DataRoot
+from curata.projects import PROJECTS
 from curata.projects.pairs import mine_project
 from curata.projects.scan import accepted_images, scan_project
 from curata.projects.tables import HISTORICAL_GROUPS, HISTORICAL_PAIRS, PROJECT_QUARANTINE, PROJECT_STATS
@@ -57,7 +59,7 @@ def erase_from_curation(inputs: Inputs, erased: Erased) -> dict:
     if not rows:
         return {"rows": 0, "files_removed": []}
     removed = remove_copies(inputs.layout.root, hit_paths, erased.hashes)
-    folder = inputs.layout.require("curation")
+    folder = inputs.layout.require(CURATION)
     resolver = PathResolver(inputs.layout.root, inputs.limits)
     logs = {
         n: validate_log(folder / n, (folder / n).relative_to(inputs.layout.root).as_posix(), resolver)
@@ -82,7 +84,7 @@ def erase_from_projects(inputs: Inputs, erased: Erased) -> dict:
         rows = pc.sum(PAIRS_HOLDING.matches(pairs, erased)).as_py() or 0
         if not rows:
             continue
-        project_dir = inputs.layout.require("projects") / project
+        project_dir = inputs.layout.require(PROJECTS) / project
         files = scan_project(project_dir, inputs.layout.root, inputs.limits, workers=inputs.workers)
         doomed = [f.path for f in files if f.sha256 in erased.hashes]
         removed = remove_copies(inputs.layout.root, set(doomed), erased.hashes)
