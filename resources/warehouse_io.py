@@ -4,8 +4,8 @@ Built on Dagster's UPathIOManager, whose universal-pathlib paths span a local fo
 the bytes go through `curata.warehouse`, so writes are atomic on both and paths are the warehouse's own.
 """
 
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, get_origin
 
 import pyarrow as pa
 from dagster import (
@@ -13,8 +13,8 @@ from dagster import (
     InputContext,
     OutputContext,
     ResourceDependency,
+    UPathIOManager,
 )
-from dagster._core.storage.upath_io_manager import UPathIOManager, is_dict_type
 from upath import UPath
 
 from curata.catalog import spec_of
@@ -70,7 +70,7 @@ class TableIOManager(UPathIOManager):
         table = context.asset_key.path[-1]
         stored = set(self.warehouse.partitions(table))
         keys = [k for k in context.asset_partition_keys if k in stored]
-        if is_dict_type(context.dagster_type.typing_type):
+        if _is_mapping(context.dagster_type.typing_type):
             return {k: self.warehouse.read(table, k) for k in keys}
         return self.warehouse.read_all(table, keys) if len(keys) != 1 else self.warehouse.read(table, keys[0])
 
@@ -78,6 +78,12 @@ class TableIOManager(UPathIOManager):
         if obj is None:
             return {}
         return table_metadata(obj, _declared(context, obj))
+
+
+def _is_mapping(annotation: object) -> bool:
+    """An input annotated `dict[...]` (or a Mapping) asks for {partition: table}."""
+    origin = get_origin(annotation) or annotation
+    return isinstance(origin, type) and issubclass(origin, Mapping)
 
 
 def _declared(context: OutputContext, obj: pa.Table) -> pa.Schema:
