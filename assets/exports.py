@@ -20,7 +20,8 @@ from curata.curation.tables import CURATION_QUARANTINE, VALIDATED_CROPS, VALIDAT
 from curata.export.crop_boxes import CROP_BOXES, export_crop_boxes
 from curata.export.edit_triplets import EDIT_TRIPLETS, export_edit_triplets
 from curata.export.inputs import ExportContext
-from curata.export.preference_pairs import PREFERENCE_PAIRS, export_preference_pairs
+from curata.export.names import PREFERENCE_PAIRS_NAME
+from curata.export.preference_pairs import export_preference_pairs
 from curata.export.readiness import readiness
 from curata.export.verify import export_leaks, export_problems
 from curata.export.versioned import ExportResult, Provenance
@@ -185,7 +186,7 @@ def _findings(figures: pa.Table | None, issues: pa.Table | None, keys: tuple[str
     group_name=GROUP,
     retry_policy=IO_RETRY,
     **described("export", {"parquet", "huggingface"}),
-    check_specs=export_checks(PREFERENCE_PAIRS),
+    check_specs=export_checks(PREFERENCE_PAIRS_NAME),
     ins={
         **{
             spec.name: AssetIn(metadata={ALLOW_MISSING: True})
@@ -226,7 +227,7 @@ def preference_pairs(
     )
     findings = _findings(preference_pairs_probe, preference_pairs_label_issues, PAIR_KEYS)
     result = export_preference_pairs(historical_pairs, validated_selections, ctx, provenance, findings)
-    yield from published(PREFERENCE_PAIRS, result, ctx, exports)
+    yield from published(PREFERENCE_PAIRS_NAME, result, ctx, exports)
 
 
 # Crops people drew, as an object-detection dataset (Hugging Face `objects`, COCO boxes).

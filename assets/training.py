@@ -24,7 +24,7 @@ from assets.pictures import crop_pictures, pair_pictures
 from assets.policies import IO_RETRY, described, table_out
 from curata.curation.tables import VALIDATED_SELECTIONS
 from curata.export.crop_boxes import CROP_BOXES
-from curata.export.preference_pairs import PREFERENCE_PAIRS
+from curata.export.names import PREFERENCE_PAIRS_NAME
 from curata.export.versioned import latest_version
 from curata.training.command import run_training
 from curata.training.crops import probe_crop_boxes
@@ -148,6 +148,6 @@ def training_step(dataset: str):
     return _step
 
 
-PROBES = {PREFERENCE_PAIRS: pair_probe, CROP_BOXES.name: crop_probe}  # each dataset's probe
+PROBES = {PREFERENCE_PAIRS_NAME: pair_probe, CROP_BOXES.name: crop_probe}  # each dataset's probe
 TRAINING_STEPS = {name: training_step(name) for name in PROBES}
 TRAINING_ASSETS = [pair_probe, crop_probe, *TRAINING_STEPS.values()]

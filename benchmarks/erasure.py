@@ -47,6 +47,7 @@ from curata.sessions.tables import (
     DEFERRED_SESSIONS,
     RAW_SESSIONS,
     SESSION_PEOPLE,
+    SESSION_QUARANTINE,
     TRAINING_LOG_LINES,
     TRAINING_LOG_QUARANTINE,
     VALIDATED_SESSIONS,
@@ -137,7 +138,7 @@ def write_day(wh: Warehouse, day: str, rows: list[dict]) -> None:
     refused = [
         {"record_kind": "session_folder", "record_id": r["folder"], "partition": day} for r in rows if r["refused"]
     ]
-    wh.write("session_quarantine", pa.Table.from_pylist(refused, schema=QUARANTINE_SCHEMA), day)
+    wh.write(SESSION_QUARANTINE.name, pa.Table.from_pylist(refused, schema=QUARANTINE_SCHEMA), day)
     wh.write(DEFERRED_SESSIONS.name, DEFERRED_SESSIONS.empty(), day)
     wh.write(SESSION_PEOPLE.name, SESSION_PEOPLE.from_rows([person_row(r, day) for r in rows]), day)
 

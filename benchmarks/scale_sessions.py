@@ -76,13 +76,14 @@ def ingest_every_day(root: DataRoot) -> list[dict]:
     """One in-process run per day, in order; the time of each."""
     from dagster import DagsterInstance
 
+    from assets.jobs import ingest_sessions_job
     from curata.sessions.inventory import list_session_folders
     from curata.sessions.validate import DEFAULT_LIMITS
     from definitions import build_definitions
 
     os.environ["CURATA_PSEUDONYM_KEY"] = KEY
     defs = build_definitions(str(root.root))
-    job = defs.resolve_job_def("ingest_sessions")
+    job = defs.resolve_job_def(ingest_sessions_job.name)
     days = sorted({f.partition_date for f in list_session_folders(root.sessions, DEFAULT_LIMITS.max_metadata_bytes)})
     runs = []
     with DagsterInstance.ephemeral() as instance:

@@ -28,7 +28,7 @@ from curata.storage import S3Connection, Store
 from curata.warehouse import Warehouse
 
 WORK = Path(__file__).resolve().parent / ".work" / "table_format"
-TABLE = "validated_sessions"
+TABLE = VALIDATED_SESSIONS.name
 
 
 def day_table(day: int, rows: int, rng: np.random.Generator) -> pa.Table:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from curata.curation.logs import CROP_LOG
 from curata.export.crop_boxes import CROP_BOXES
 from curata.export.edit_triplets import EDIT_TRIPLETS
-from curata.export.preference_pairs import PREFERENCE_PAIRS
+from curata.export.names import PREFERENCE_PAIRS_NAME
 from curata.export.readiness import ReadinessSettings, readiness
 from curata.export.versioned import latest_version
 from curata.storage import Store
 
-DATASETS = (EDIT_TRIPLETS.name, PREFERENCE_PAIRS, CROP_BOXES.name)
+DATASETS = (EDIT_TRIPLETS.name, PREFERENCE_PAIRS_NAME, CROP_BOXES.name)
 
 
 def render_summary(report: dict, store: Store, settings: ReadinessSettings | None = None) -> str:

@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 from curata.curation.tables import VALIDATED_CROPS
 from curata.export.features import class_label, image_cell, image_col, sequence, value, with_feature
 from curata.export.inputs import ExportContext, SourceChanged, read_verified
+from curata.export.names import CROP_BOXES_NAME
 from curata.export.neardup import load_vectors
 from curata.export.splits import Grouping, assign_splits
 from curata.export.versioned import DatasetSpec, ExportResult, Plan, Provenance, publish_export
@@ -32,7 +33,7 @@ _OBJECTS = pa.struct([("bbox", pa.list_(pa.list_(pa.float32(), 4))), ("category"
 _FROM_FILE = ("image", "width", "height", *_NORMALISED, "objects")  # filled in while writing
 
 CROP_BOXES = DatasetSpec(
-    name="crop_boxes",
+    name=CROP_BOXES_NAME,
     title="Curata crop boxes",
     columns=(
         image_col("image", "the chosen image, its file's bytes"),

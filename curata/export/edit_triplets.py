@@ -13,6 +13,7 @@ import pyarrow.compute as pc
 
 from curata.export.features import image_cell, image_col
 from curata.export.inputs import ExportContext, read_verified
+from curata.export.names import EDIT_TRIPLETS_NAME
 from curata.export.neardup import load_vectors
 from curata.export.splits import Grouping, assign_splits
 from curata.export.versioned import DatasetSpec, ExportResult, Plan, Provenance, publish_export
@@ -24,7 +25,7 @@ _PATHS = {"input_image": "original_path", "edited_image": "edited_path"}
 _HASHES = {"input_image": "original_sha256", "edited_image": "edited_sha256"}
 
 EDIT_TRIPLETS = DatasetSpec(
-    name="edit_triplets",
+    name=EDIT_TRIPLETS_NAME,
     title="Curata edit triplets (InstructPix2Pix)",
     columns=(
         image_col("input_image", "the original photo, its file's bytes"),

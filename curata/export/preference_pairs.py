@@ -21,6 +21,7 @@ import pyarrow.compute as pc
 from curata.captions import caption_of
 from curata.curation.tables import VALIDATED_SELECTIONS
 from curata.export.inputs import ExportContext, read_verified
+from curata.export.names import PREFERENCE_PAIRS_NAME
 from curata.export.neardup import Vectors, load_vectors
 from curata.export.splits import Grouping, assign_splits
 from curata.export.versioned import DatasetSpec, ExportResult, Plan, Provenance, publish_export
@@ -34,7 +35,6 @@ from curata.training.tables import PAIR_LABEL_ISSUES
 # is 0, else the other: half the pairs each way, the same order for the same two images in every export.
 PAIR_ORDER_SEED = "curata-pair-order-1"
 CAPTION_COLUMNS = ("prompt", "instruction")  # a source column holding the text the images were made from
-PREFERENCE_PAIRS = "preference_pairs"  # the dataset's name; its spec depends on the vectors' width
 VECTOR_COLUMN = "clip_0"  # the first image's vector: its width is the embedding model's
 _TABLES = {"historical": HISTORICAL_PAIRS.name, "selection": VALIDATED_SELECTIONS.name}
 _BATCH = 8192
@@ -68,7 +68,7 @@ def preference_spec(dim: int) -> DatasetSpec:
     """The dataset for vectors of `dim` dimensions (the embedding model's output size)."""
     vector = pa.list_(pa.float32(), dim)
     return DatasetSpec(
-        name=PREFERENCE_PAIRS,
+        name=PREFERENCE_PAIRS_NAME,
         title="Curata preference pairs (Pick-a-Pic v2 layout, for Diffusion-DPO)",
         columns=(
             col("jpg_0", pa.binary(), "the first image's file bytes (Pick-a-Pic v2: binary, not an Image feature)"),

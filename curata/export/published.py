@@ -8,13 +8,14 @@ import pyarrow as pa
 
 from curata.export.crop_boxes import CROP_BOXES
 from curata.export.edit_triplets import EDIT_TRIPLETS
-from curata.export.preference_pairs import PREFERENCE_PAIRS, VECTOR_COLUMN, preference_spec
+from curata.export.names import PREFERENCE_PAIRS_NAME
+from curata.export.preference_pairs import VECTOR_COLUMN, preference_spec
 from curata.export.versioned import DatasetSpec
 
 # name -> its declaration for vectors of a given width (only the preference pairs carry vectors).
 PUBLISHED: dict[str, Callable[[int], DatasetSpec]] = {
     EDIT_TRIPLETS.name: lambda dim: EDIT_TRIPLETS,
-    PREFERENCE_PAIRS: preference_spec,
+    PREFERENCE_PAIRS_NAME: preference_spec,
     CROP_BOXES.name: lambda dim: CROP_BOXES,
 }
 

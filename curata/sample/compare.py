@@ -10,7 +10,7 @@ import pyarrow.parquet as pq
 
 from curata.curation.logs import CROP_LOG, SELECTION_LOG
 from curata.curation.tables import CURATION_QUARANTINE, VALIDATED_CROPS, VALIDATED_SELECTIONS
-from curata.export.preference_pairs import PREFERENCE_PAIRS
+from curata.export.names import PREFERENCE_PAIRS_NAME
 from curata.export.versioned import latest_version
 from curata.layout import DataRoot
 from curata.library.face_tables import FACE_CLUSTER_ASSIGNMENTS
@@ -141,7 +141,7 @@ def caption_mismatches(layout: DataRoot, store: Store) -> list[str]:
     for name in ("curation.json", "projects.json"):
         if (layout.ground_truth / name).exists():
             planted |= json.loads((layout.ground_truth / name).read_text()).get("captions", {})
-    latest = latest_version(store, PREFERENCE_PAIRS)
+    latest = latest_version(store, PREFERENCE_PAIRS_NAME)
     if latest is None or not planted:
         return []
     problems = []

@@ -6,8 +6,9 @@ import numpy as np
 import pyarrow as pa
 
 from curata.export.inputs import ExportContext
+from curata.export.names import PREFERENCE_PAIRS_NAME
 from curata.export.neardup import load_vectors
-from curata.export.preference_pairs import PLAN_GROUPING, PREFERENCE_PAIRS, pair_order, pair_table
+from curata.export.preference_pairs import PLAN_GROUPING, pair_order, pair_table
 from curata.export.splits import assign_splits
 from curata.training.findings import Findings, common_figures, figures_table
 from curata.training.label_issues import pair_issues, pair_reason
@@ -43,7 +44,7 @@ def probe_preference_pairs(
     probe = probe_pairs(x, label, groups, stage_0, stage_1)
     flagged = pair_issues(label, probe) if probe is not None else np.zeros(0, dtype=np.int64)
     common = common_figures(
-        PREFERENCE_PAIRS, MODEL, "accuracy", groups, probe, len(flagged), ctx.embedding_fingerprint, weights
+        PREFERENCE_PAIRS_NAME, MODEL, "accuracy", groups, probe, len(flagged), ctx.embedding_fingerprint, weights
     )
     baselines = {MAJORITY: probe.majority_accuracy, HIGHER_STAGE: probe.stage_accuracy} if probe else {MAJORITY: None}
     figures = figures_table(PAIR_FIGURES, common, probe.accuracy if probe else None, baselines)

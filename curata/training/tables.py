@@ -2,6 +2,7 @@
 
 import pyarrow as pa
 
+from curata.export.names import CROP_BOXES_NAME, PREFERENCE_PAIRS_NAME
 from curata.tables import IMAGE_HASH, TableSpec, col, image_path
 
 _REASON = col("reason", pa.string(), "why the label is doubted, in words")
@@ -32,13 +33,13 @@ def figures_spec(dataset: str, metric: str) -> TableSpec:
     )
 
 
-PAIR_FIGURES = figures_spec("preference_pairs", "accuracy (the preferred image predicted)")
-CROP_FIGURES = figures_spec("crop_boxes", "mean IoU (predicted box against drawn box)")
+PAIR_FIGURES = figures_spec(PREFERENCE_PAIRS_NAME, "accuracy (the preferred image predicted)")
+CROP_FIGURES = figures_spec(CROP_BOXES_NAME, "mean IoU (predicted box against drawn box)")
 PAIR_KEYS = ("record_id", "chosen_sha256", "rejected_sha256")  # one exported pair
 CROP_KEYS = ("record_id",)  # one exported crop
 
 PAIR_LABEL_ISSUES = TableSpec(
-    "preference_pairs_label_issues",
+    f"{PREFERENCE_PAIRS_NAME}_label_issues",
     "Preference pairs whose label the probe doubts with confidence (cleanlab); kept in the export with a flag.",
     (
         col("record_id", pa.string(), "the source record, as in the export"),
@@ -54,7 +55,7 @@ PAIR_LABEL_ISSUES = TableSpec(
 )
 
 CROP_LABEL_ISSUES = TableSpec(
-    "crop_boxes_label_issues",
+    f"{CROP_BOXES_NAME}_label_issues",
     "Crops whose drawn box the probe's box barely overlaps; kept in the export with a flag.",
     (
         col("record_id", pa.string(), "the crop-log row, as in the export"),
