@@ -25,10 +25,11 @@ from curata.export.preference_pairs import export_preference_pairs
 from curata.export.readiness import readiness
 from curata.export.verify import export_leaks, export_problems
 from curata.export.versioned import ExportResult, Provenance
-from curata.health import HEALTH_REPORT, SessionTables, days_left_out
+from curata.health import HEALTH_REPORT
 from curata.projects.tables import HISTORICAL_PAIRS
 from curata.quality_tables import CURATION_IMAGE_QUALITY
 from curata.quarantine import counts_by_rule
+from curata.sessions.health import SessionTables, days_left_out
 from curata.sessions.tables import SESSION_QUARANTINE, VALIDATED_SESSIONS
 from curata.tables import TableSpec
 from curata.training.findings import Findings

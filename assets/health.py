@@ -4,13 +4,13 @@ import pyarrow as pa
 from dagster import AssetCheckSpec, AssetExecutionContext, AssetIn, MaterializeResult, asset
 
 from assets.checks import problems_check
-from assets.kinds import INPUT_FOLDERS
+from assets.kinds import INPUT_FOLDERS, INPUT_KINDS
 from assets.pictures import health_pictures
 from assets.policies import described
+from curata.embeddings.health import EMBEDDINGS_HEALTH
 from curata.erasure.requests import erasure_health
 from curata.health import (
     HEALTH_REPORT,
-    HEALTH_SECTIONS,
     dataset_health,
     ingest_gaps,
     new_report,
@@ -28,7 +28,8 @@ Days = dict[str, pa.Table]
 REPORT = HEALTH_REPORT
 RECONCILES = "every_partition_reconciles"
 INGESTED = "every_folder_ingested"
-READ = {spec.name: spec for section in HEALTH_SECTIONS for spec in section.tables}
+SECTIONS = (*(kind.health for kind in INPUT_KINDS), EMBEDDINGS_HEALTH)  # in the order the report shows them
+READ = {spec.name: spec for section in SECTIONS for spec in section.tables}
 
 
 def _health_in(spec: TableSpec) -> AssetIn:
@@ -56,27 +57,23 @@ def data_health_report(context: AssetExecutionContext, curata: CurataSettings, *
     never = sorted(name for name, table in tables.items() if table is None)
     stored = {name: READ[name].empty() if table is None else table for name, table in tables.items()}
     layout = curata.layout
-    sections = {
-        key: value for section in HEALTH_SECTIONS for key, value in section.build(stored, layout, curata.limits).items()
-    }
+    sections = {key: value for kind in INPUT_KINDS for key, value in kind.build_health(stored, curata).items()}
     report = new_report(
         missing_inputs=layout.missing_inputs(INPUT_FOLDERS),
         never_materialized=never,
         **sections,
+        **EMBEDDINGS_HEALTH.build(stored, layout, None),
         erasure=erasure_health(curata.store),
         datasets=dataset_health(curata.store),
     )
-    json_key, text_key = write_report(curata.store, report)
-    context.log.info(render_text(report))
-    s = report["sessions"]
-    failing, not_ingested = reconciliation_errors(report), ingest_gaps(report)
+    json_key, text_key = write_report(curata.store, report, SECTIONS)
+    context.log.info(render_text(report, SECTIONS))
+    failing, not_ingested = reconciliation_errors(report, SECTIONS), ingest_gaps(report, SECTIONS)
     return MaterializeResult(
         metadata={
             "report": text_key,
             "json": json_key,
-            "accepted": s["accepted"],
-            "quarantined": s["quarantined"],
-            "deferred": s["deferred"],
+            **{key: n for section in SECTIONS for key, n in section.counts(report).items()},
             "errors": len(failing) + len(not_ingested),
             **health_pictures(report_history(curata.store)),
         },

@@ -22,19 +22,23 @@ from assets.projects import historical_project_pairs
 from assets.sessions import raw_sessions, validated_session_outcomes
 from assets.training_log import training_log_audit
 from curata.curation import CURATION
+from curata.curation.health import CURATION_HEALTH
 from curata.curation.tables import CURATION_QUARANTINE
-from curata.health import CURATION_HEALTH, LIBRARY_HEALTH, PROJECTS_HEALTH, SESSIONS_HEALTH, HealthSection
+from curata.health import HealthSection, Tables
 from curata.images import ImageLimits
 from curata.kinds import InputFolder
 from curata.layout import DataRoot
 from curata.library import LIBRARY
+from curata.library.health import LIBRARY_HEALTH
 from curata.library.records import LibraryLimits
 from curata.library.tables import LIBRARY_IMAGES
 from curata.projects import PROJECTS
 from curata.projects.discovery import list_projects
+from curata.projects.health import PROJECTS_HEALTH
 from curata.projects.scan import project_dirs
 from curata.projects.tables import HISTORICAL_PAIRS
 from curata.sessions import SESSIONS
+from curata.sessions.health import SESSIONS_HEALTH
 from curata.sessions.inventory import list_session_folders
 from curata.sessions.tables import VALIDATED_SESSIONS
 from curata.sessions.validate import Limits
@@ -45,7 +49,7 @@ from sensors.project_sensor import new_project_folders
 from sensors.session_sensor import new_session_folders
 
 if TYPE_CHECKING:
-    from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
+    from assets.jobs import UnresolvedAssetJobDefinition  # its one import from dagster's private modules
 
 L = TypeVar("L")  # the limits a kind's folder is read with
 
@@ -63,7 +67,7 @@ class InputKind(Generic[L]):
     # the runs `curata run` launches for the folder: {partition (None: the whole): fingerprint of what it reads}
     planner: Callable[[Path, L], dict[str | None, str]]
     written: TableSpec  # a run is up to date only while this table it wrote is in the store
-    health: HealthSection
+    health: HealthSection[L]  # its sections of the health report, computed with the same limits
     feeds: tuple[AssetKey, ...] = ()  # the datasets its tables feed: published only when its folder is there
     sensors: tuple[SensorDefinition, ...] = ()
     schedules: tuple[ScheduleDefinition, ...] = ()
@@ -75,6 +79,10 @@ class InputKind(Generic[L]):
             return []
         planned = self.planner(folder, self.limits(curata))
         return [Work(self.stage, self.job.name, p, fp) for p, fp in planned.items()]
+
+    def build_health(self, stored: Tables, curata: CurataSettings) -> dict[str, dict]:
+        """Its sections of the health report, its folder read with the configured limits."""
+        return self.health.build(stored, curata.layout, self.limits(curata))
 
     @property
     def dynamic_partitions(self) -> list[DynamicPartitionsDefinition]:

@@ -7,7 +7,7 @@ from dagster import DagsterInstance, materialize
 
 from assets.curation import curation_outcomes
 from curata.curation import logs
-from curata.health import curation_health
+from curata.curation.health import curation_health
 from curata.sample.compare import curation_mismatches
 from curata.sample.curation import generate_curation
 from tests.dagster_helpers import check_results, resources_for, warehouse_of

@@ -16,9 +16,10 @@ from curata.export.preference_pairs import export_preference_pairs
 from curata.export.splits import SPLITS, Grouping, SplitSettings, assign_splits, split_leaks
 from curata.export.verify import export_leaks
 from curata.export.versioned import Plan, Provenance, split_file
-from curata.health import SessionTables, dataset_health, new_report, render_text, session_health, training_log_health
+from curata.health import dataset_health, new_report, render_text
 from curata.quarantine import quarantine_table
 from curata.sample.scenes import jpeg_bytes, render_house
+from curata.sessions.health import SESSIONS_HEALTH, SessionTables, session_health, training_log_health
 from curata.sessions.tables import TRAINING_LOG_LINES
 from curata.storage import Store
 from tests.test_export_support import (
@@ -78,7 +79,7 @@ def test_the_health_report_shows_the_near_duplicate_groups_of_each_published_dat
         never_materialized=[],
         datasets=dataset_health(store),
     )
-    text = render_text(report)
+    text = render_text(report, (SESSIONS_HEALTH,))
     assert (
         f"edit_triplets: {with_copies.num_rows} rows in {result.version}, {shown['near_duplicate_groups']} near-dup"
         in text

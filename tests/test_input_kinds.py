@@ -1,13 +1,16 @@
 """Every input kind is declared whole: its folder, job, planner and health section, wired into the code location."""
 
+import ast
 import importlib
+import inspect
 import pkgutil
 
 import curata
-from assets.health import data_health_report
+import curata.health
+from assets.health import SECTIONS, data_health_report
 from assets.jobs import MAINTENANCE_JOBS, PUBLISH_JOBS
 from assets.kinds import INPUT_FOLDERS, INPUT_KINDS
-from curata.health import HEALTH_SECTIONS
+from curata.health import HealthSection, new_report, render_text
 from curata.kinds import InputFolder
 from curata.layout import DataRoot
 from definitions import build_definitions
@@ -17,12 +20,17 @@ from tests.dagster_helpers import resources_for
 
 def declared_folders() -> dict[str, InputFolder]:
     """Every input folder a package of `curata` declares, found by walking the packages, not from a list."""
-    found = {}
+    return {folder.name: folder for folder, _ in _folders_and_packages()}
+
+
+def _folders_and_packages() -> list[tuple[InputFolder, str]]:
+    """Each declared input folder with the package whose `__init__` holds it (modules only import it)."""
+    found: dict[InputFolder, str] = {}
     for module in pkgutil.walk_packages(curata.__path__, "curata."):
         for value in vars(importlib.import_module(module.name)).values():
-            if isinstance(value, InputFolder):
-                found[value.name] = value
-    return found
+            if isinstance(value, InputFolder) and module.ispkg:
+                found.setdefault(value, module.name)
+    return list(found.items())
 
 
 def test_every_declared_input_folder_has_one_kind():
@@ -46,13 +54,54 @@ def test_every_kind_has_a_job_a_planner_and_a_health_section():
         written = {key.path[-1] for key in job.asset_layer.selected_asset_keys}
         assert kind.written.name in written, f"{kind.folder.name}: its job does not write {kind.written.name}"
         assert callable(kind.planner), kind.folder.name
-        assert kind.health in HEALTH_SECTIONS, f"{kind.folder.name}: its health section is not in the report"
+        assert kind.health.tables, f"{kind.folder.name}: its health section reads no table"
         assert WRITES[kind.job.name] == kind.written.name
 
 
 def test_every_health_table_is_read_by_the_report():
     read = {key.path[-1] for key in data_health_report.keys_by_input_name.values()}
-    assert {spec.name for section in HEALTH_SECTIONS for spec in section.tables} == read
+    assert {spec.name for section in SECTIONS for spec in section.tables} == read
+
+
+def test_each_kinds_health_section_lives_in_its_package():
+    packages = dict(_folders_and_packages())
+    for kind in INPUT_KINDS:
+        package = packages[kind.folder]
+        assert kind.health.build.__module__.startswith(f"{package}."), f"{kind.folder.name}: health outside {package}"
+
+
+def test_the_report_module_imports_no_kind_package():
+    """The report assembles the sections it is given; a kind's lines live in its own section."""
+    kind_packages = {package for _, package in _folders_and_packages()}
+    tree = ast.parse(inspect.getsource(curata.health))
+    imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+    imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert imported, "the parse found no import at all"
+    named = {module for module in imported for package in kind_packages if module.startswith(package)}
+    assert named == set()
+
+
+def test_a_new_sections_lines_reach_the_rendered_report():
+    """A section declared apart from the others adds its summary, warnings, errors and gaps without other edits."""
+    made_up = HealthSection(
+        (),
+        lambda tables, layout, limits: {"scans": {"count": 3}},
+        summary=lambda report: [f"Scans: {report['scans']['count']} read"],
+        warnings=lambda report: ["1 scan quarantined: scan.blank"],
+        errors=lambda report: ["scan day 2026-01-01 does not reconcile"],
+        gaps=lambda report: ["2 scan folders never read"],
+    )
+    report = new_report(never_materialized=[], **made_up.build({}, DataRoot("/nonexistent"), None))
+    text = render_text(report, (made_up,))
+    for line in (
+        "Scans: 3 read",
+        "   - 1 scan quarantined: scan.blank",
+        "   - scan day 2026-01-01 does not reconcile",
+        "   - 2 scan folders never read",
+        "RECOMMENDATIONS:",
+    ):
+        assert line in text
+    assert "Scans" not in render_text(report, ())
 
 
 def test_every_kind_is_wired_into_the_code_location():

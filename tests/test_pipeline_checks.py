@@ -10,6 +10,7 @@ from dagster import DagsterInstance
 from datasets import load_dataset
 
 from curata import rules
+from curata.health import HEALTH_REPORT
 from curata.layout import EXPORTS, REPORTS, WAREHOUSE
 from curata.sessions import batch
 from tests.conftest import DAY, later
@@ -47,6 +48,9 @@ def test_a_day_that_drops_a_record_is_left_out_and_the_other_days_publish(root, 
     dropped = sessions[broken][0].folder.name
     assert list(report["sessions"]["partitions_failing_reconciliation"]) == [broken]
     assert dropped in report["sessions"]["partitions_failing_reconciliation"][broken]
+    (shown,) = published.asset_materializations_for_node(HEALTH_REPORT)
+    counts = {key: report["sessions"][key] for key in ("accepted", "quarantined", "deferred")}
+    assert {key: shown.metadata[key].value for key in counts} == counts and counts["accepted"] > 0
 
     (version,) = (root.root / EXPORTS / "edit_triplets").glob("v*")
     manifest = json.loads((version / "manifest.json").read_text())
