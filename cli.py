@@ -131,13 +131,14 @@ def run(args: argparse.Namespace, clip_architecture: str | None = None) -> int:
 
 
 def _print_summary(root: Path, runner: ModuleType) -> int:
+    from assets.health import SECTIONS
     from curata.summary import render_summary
 
     store = runner.output_store(runner.build_definitions_for(root))
     if not store.exists(REPORTS_LATEST):
         print("no health report yet: nothing was published")
         return 1
-    print(render_summary(json.loads(store.read_text(REPORTS_LATEST)), store))
+    print(render_summary(json.loads(store.read_text(REPORTS_LATEST)), store, SECTIONS))
     return 0
 
 

@@ -14,10 +14,10 @@ from typing import Any, Generic, TypeVar
 
 import pyarrow as pa
 
+from curata.export.published import PUBLISHED
 from curata.export.versioned import latest_version
 from curata.layout import REPORTS, DataRoot
 from curata.storage import Store
-from curata.summary import DATASETS
 from curata.tables import TableSpec
 
 SHOWN = 50
@@ -42,7 +42,8 @@ def _no_counts(report: dict) -> dict[str, int]:
 @dataclass(frozen=True)
 class HealthSection(Generic[L]):
     """Sections of the health report, the tables they are computed from (every stored partition), and the lines
-    they add to the rendered report: summary, warnings, errors (they block) and ingest gaps (they warn)."""
+    they add to the rendered report: summary, warnings, errors (they block) and ingest gaps (they warn); and to
+    the summary `curata run` prints."""
 
     tables: tuple[TableSpec, ...]
     build: Callable[[Tables, DataRoot, L], dict[str, dict]]  # {report key: section}, reading folders with L
@@ -51,15 +52,21 @@ class HealthSection(Generic[L]):
     errors: Lines = _no_lines
     gaps: Lines = _no_lines
     counts: Callable[[dict], dict[str, int]] = _no_counts  # the figures the report's materialization shows
+    run_summary: Lines = _no_lines  # its lines in the summary after `curata run` and `curata demo`
 
 
 Sections = Iterable[HealthSection[Any]]
 
 
+def rule_lines(counts: dict[str, int]) -> list[str]:
+    """Quarantine counts by rule, a line each, as the run summary lists them under their section."""
+    return [f"  quarantined {n:3d}  {rule}" for rule, n in counts.items()]
+
+
 def dataset_health(store: Store) -> dict[str, dict | None]:
     """Each training dataset's latest version: rows, and the near-duplicate groups its split kept together."""
     datasets: dict[str, dict | None] = {}
-    for name in DATASETS:
+    for name in PUBLISHED:
         latest = latest_version(store, name)
         split = latest.manifest.get("split", {}) if latest else {}
         datasets[name] = latest and {

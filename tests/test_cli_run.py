@@ -40,7 +40,7 @@ def test_a_failed_blocking_check_is_one_line_naming_the_check_partition_and_reco
     assert "Traceback" not in out.out + out.err and "Stack Trace" not in out.out + out.err
 
 
-def test_a_root_regenerated_with_the_same_folders_is_ingested_again(tmp_path, monkeypatch):
+def test_a_root_regenerated_with_the_same_folders_is_ingested_again(tmp_path, monkeypatch, capsys):
     """`curata demo` twice: the second root has the first one's folder names and times, and an empty warehouse."""
     root = DataRoot(tmp_path / "data")
     monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
@@ -52,3 +52,6 @@ def test_a_root_regenerated_with_the_same_folders_is_ingested_again(tmp_path, mo
         assert cli.main(["--root", str(root.root), "run"]) == 0
         accepted = Warehouse(Store.at(root.root)).read_all("validated_sessions")
         assert accepted.num_rows == truth.summary()["accepted"] > 0
+        summary = capsys.readouterr().out.split("=== Curata summary ===")[1]  # each section's lines, then datasets
+        assert f"Sessions: {truth.summary()['sessions']} folders -> {accepted.num_rows} accepted, " in summary
+        assert "image_embeddings: " in summary and "edit_triplets: " in summary

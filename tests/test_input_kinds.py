@@ -5,14 +5,18 @@ import importlib
 import inspect
 import pkgutil
 
+import pytest
+
 import curata
 import curata.health
+import curata.summary
 from assets.health import SECTIONS, data_health_report
 from assets.jobs import MAINTENANCE_JOBS, PUBLISH_JOBS
 from assets.kinds import INPUT_FOLDERS, INPUT_KINDS
-from curata.health import HealthSection, new_report, render_text
+from curata.health import HealthSection, new_report, render_text, rule_lines
 from curata.kinds import InputFolder
 from curata.layout import DataRoot
+from curata.summary import render_summary
 from definitions import build_definitions
 from runner import WRITES
 from tests.dagster_helpers import resources_for
@@ -70,10 +74,11 @@ def test_each_kinds_health_section_lives_in_its_package():
         assert kind.health.build.__module__.startswith(f"{package}."), f"{kind.folder.name}: health outside {package}"
 
 
-def test_the_report_module_imports_no_kind_package():
-    """The report assembles the sections it is given; a kind's lines live in its own section."""
+@pytest.mark.parametrize("module", [curata.health, curata.summary], ids=["health report", "run summary"])
+def test_the_report_modules_import_no_kind_package(module):
+    """The report and the run summary assemble the sections they are given; a kind's lines live in its section."""
     kind_packages = {package for _, package in _folders_and_packages()}
-    tree = ast.parse(inspect.getsource(curata.health))
+    tree = ast.parse(inspect.getsource(module))
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
     imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     assert imported, "the parse found no import at all"
@@ -81,8 +86,9 @@ def test_the_report_module_imports_no_kind_package():
     assert named == set()
 
 
-def test_a_new_sections_lines_reach_the_rendered_report():
-    """A section declared apart from the others adds its summary, warnings, errors and gaps without other edits."""
+def test_a_new_sections_lines_reach_the_rendered_report(store):
+    """A section declared apart from the others adds its summary, warnings, errors and gaps, and its lines in
+    the run summary, without other edits."""
     made_up = HealthSection(
         (),
         lambda tables, layout, limits: {"scans": {"count": 3}},
@@ -90,6 +96,7 @@ def test_a_new_sections_lines_reach_the_rendered_report():
         warnings=lambda report: ["1 scan quarantined: scan.blank"],
         errors=lambda report: ["scan day 2026-01-01 does not reconcile"],
         gaps=lambda report: ["2 scan folders never read"],
+        run_summary=lambda report: [f"scans: {report['scans']['count']} read", *rule_lines({"scan.blank": 1})],
     )
     report = new_report(never_materialized=[], **made_up.build({}, DataRoot("/nonexistent"), None))
     text = render_text(report, (made_up,))
@@ -102,6 +109,9 @@ def test_a_new_sections_lines_reach_the_rendered_report():
     ):
         assert line in text
     assert "Scans" not in render_text(report, ())
+    summary = render_summary(report, store, (made_up,))
+    assert "scans: 3 read\n  quarantined   1  scan.blank\n" in summary and "crop_boxes: not published" in summary
+    assert "scans" not in render_summary(report, store, ())
 
 
 def test_every_kind_is_wired_into_the_code_location():

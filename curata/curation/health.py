@@ -6,7 +6,7 @@ import pyarrow as pa
 
 from curata.curation.logs import CROP_LOG, SELECTION_LOG
 from curata.curation.tables import CURATION_QUARANTINE, VALIDATED_CROPS, VALIDATED_SELECTIONS
-from curata.health import HealthSection, Tables
+from curata.health import HealthSection, Tables, rule_lines
 from curata.images import ImageLimits
 from curata.layout import DataRoot
 from curata.quarantine import counts_by_rule
@@ -50,6 +50,19 @@ def _warnings(report: dict) -> list[str]:
     ]
 
 
+def _run_summary(report: dict) -> list[str]:
+    lines = []
+    for log, c in report["curation"].items():
+        recovered = f" ({c['recovered']} with (0, 0) sizes recovered)" if log == CROP_LOG else ""
+        lines.append(f"{log}: {c['rows']} rows -> accepted {c['accepted']}{recovered}, quarantined {c['quarantined']}")
+        lines += rule_lines(c["quarantined_by_rule"])
+    return lines
+
+
 CURATION_HEALTH: HealthSection[ImageLimits] = HealthSection(
-    (VALIDATED_SELECTIONS, VALIDATED_CROPS, CURATION_QUARANTINE), _build, summary=_summary, warnings=_warnings
+    (VALIDATED_SELECTIONS, VALIDATED_CROPS, CURATION_QUARANTINE),
+    _build,
+    summary=_summary,
+    warnings=_warnings,
+    run_summary=_run_summary,
 )

@@ -32,4 +32,14 @@ def _warnings(report: dict) -> list[str]:
     return [f"{e['failed']} images could not be embedded (embedding.failed): {', '.join(e['failed_paths'][:5])}"]
 
 
-EMBEDDINGS_HEALTH: HealthSection[None] = HealthSection((IMAGE_EMBEDDINGS,), _build, warnings=_warnings)
+def _run_summary(report: dict) -> list[str]:
+    e = report["embeddings"]
+    return [
+        f"image_embeddings: {e['ok']} of {e['images']} referenced images embedded, {e['failed']} failed, "
+        f"{e['missing']} missing; model {', '.join(e['fingerprints']) or 'none yet'}"
+    ]
+
+
+EMBEDDINGS_HEALTH: HealthSection[None] = HealthSection(
+    (IMAGE_EMBEDDINGS,), _build, warnings=_warnings, run_summary=_run_summary
+)

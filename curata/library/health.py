@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from curata.health import HealthSection, Tables
+from curata.health import HealthSection, Tables, rule_lines
 from curata.layout import DataRoot
 from curata.library.records import LibraryLimits
 from curata.library.tables import LIBRARY_IMAGES, LIBRARY_QUARANTINE
@@ -30,6 +30,17 @@ def _warnings(report: dict) -> list[str]:
     return [f"{n} library records quarantined: {r}" for r, n in report["library"]["quarantined_by_rule"].items()]
 
 
+def _run_summary(report: dict) -> list[str]:
+    library = report["library"]
+    if not library["records"]:
+        return []
+    return [
+        f"photo library: {library['records']} records -> accepted {library['accepted']}, "
+        f"quarantined {library['quarantined']}",
+        *rule_lines(library["quarantined_by_rule"]),
+    ]
+
+
 LIBRARY_HEALTH: HealthSection[LibraryLimits] = HealthSection(
-    (LIBRARY_IMAGES, LIBRARY_QUARANTINE), _build, warnings=_warnings
+    (LIBRARY_IMAGES, LIBRARY_QUARANTINE), _build, warnings=_warnings, run_summary=_run_summary
 )

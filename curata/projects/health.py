@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-from curata.health import HealthSection, Tables
+from curata.health import HealthSection, Tables, rule_lines
 from curata.images import ImageLimits
 from curata.layout import DataRoot
 from curata.projects.tables import PROJECT_QUARANTINE, PROJECT_STATS
@@ -41,6 +41,20 @@ def _warnings(report: dict) -> list[str]:
     return [f"{n} project records quarantined: {r}" for r, n in report["projects"]["quarantined_by_rule"].items()]
 
 
+def _run_summary(report: dict) -> list[str]:
+    projects = report["projects"]
+    lines = [
+        f"historical projects: {projects['projects']} projects, {projects['groups']} groups -> {projects['pairs']} "
+        f"pairs, {projects['anomalies']} anomalies (a lower stage won), {projects['groups_none_kept']} none kept"
+    ]
+    for project, stats in projects["per_project"].items():
+        lines.append(
+            f"  {project:14s} groups {stats['groups']:3d}  pairs {stats['pairs']:3d}  anomalies {stats['anomalies']:2d}"
+            f"  rate {stats['anomaly_rate']:.1%}  strays {stats['stray_files']}  none kept {stats['groups_none_kept']}"
+        )
+    return lines + rule_lines(projects["quarantined_by_rule"])
+
+
 PROJECTS_HEALTH: HealthSection[ImageLimits] = HealthSection(
-    (PROJECT_STATS, PROJECT_QUARANTINE), _build, summary=_summary, warnings=_warnings
+    (PROJECT_STATS, PROJECT_QUARANTINE), _build, summary=_summary, warnings=_warnings, run_summary=_run_summary
 )

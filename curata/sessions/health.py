@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pyarrow as pa
 
-from curata.health import SHOWN, HealthSection, Partitions, Tables
+from curata.health import SHOWN, HealthSection, Partitions, Tables, rule_lines
 from curata.layout import DataRoot
 from curata.quarantine import counts_by_rule
 from curata.reconcile import reconcile
@@ -142,13 +142,21 @@ def _build(t: Tables, layout: DataRoot, limits: Limits) -> dict[str, dict]:
 
 
 def _summary(report: dict) -> list[str]:
-    s, log = report["sessions"], report["training_log"]
-    return [
+    return [_sessions_line(report["sessions"]), _log_line(report["training_log"])]
+
+
+def _sessions_line(s: dict) -> str:
+    return (
         f"Sessions: {s['folders']} folders -> {s['accepted']} accepted, {s['quarantined']} quarantined, "
-        f"{s['deferred']} deferred",
+        f"{s['deferred']} deferred"
+    )
+
+
+def _log_line(log: dict) -> str:
+    return (
         f"Training log: {log['lines']} lines -> {log['consistent']} consistent, {log['pending']} pending, "
-        f"{log['quarantined']} quarantined",
-    ]
+        f"{log['quarantined']} quarantined"
+    )
 
 
 def _warnings(report: dict) -> list[str]:
@@ -184,6 +192,16 @@ def _gaps(report: dict) -> list[str]:
     return gaps
 
 
+def _run_summary(report: dict) -> list[str]:
+    s, log = report["sessions"], report["training_log"]
+    return [
+        _sessions_line(s),
+        *rule_lines(s["quarantined_by_rule"]),
+        _log_line(log),
+        *rule_lines(log["quarantined_by_rule"]),
+    ]
+
+
 def _counts(report: dict) -> dict[str, int]:
     return {key: report["sessions"][key] for key in ("accepted", "quarantined", "deferred")}
 
@@ -196,4 +214,5 @@ SESSIONS_HEALTH: HealthSection[Limits] = HealthSection(
     errors=_errors,
     gaps=_gaps,
     counts=_counts,
+    run_summary=_run_summary,
 )
