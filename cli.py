@@ -1,7 +1,8 @@
 """`curata`: generate sample data, run the pipeline over a data root, say what is pending, open the Dagster UI.
 
 This is the Dagster code location's CLI, beside `runner.py`; the installed `curata` command reaches it through
-`curata.launcher`, which finds this folder. Dagster and the runner are imported only once DAGSTER_HOME is set.
+`curata.launcher`, which finds this folder. Dagster is imported only by the commands that use it, and the
+runner only once DAGSTER_HOME is set.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-from assets.kinds import INPUT_FOLDERS
 from curata.health import REPORTS_LATEST
 from curata.layout import DATA_ROOT_ENV, DEFAULT_DATA_ROOT, DataRoot, DataRootError
 from curata.privacy import PSEUDONYM_KEY_ENV
@@ -47,6 +47,7 @@ def prepare_environment(data_root: Path) -> tuple[Path, ModuleType]:
 
 
 def generate_sample(args: argparse.Namespace) -> int:
+    from assets.kinds import INPUT_FOLDERS  # every kind's folder, empty ones too: the runs report a missing one
     from curata.sample.curation import generate_curation
     from curata.sample.library import generate_library
     from curata.sample.projects import generate_projects

@@ -7,7 +7,7 @@ and renders them, and imports none of those packages.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Generic, TypeVar
@@ -55,7 +55,7 @@ class HealthSection(Generic[L]):
     run_summary: Lines = _no_lines  # its lines in the summary after `curata run` and `curata demo`
 
 
-Sections = Iterable[HealthSection[Any]]
+Sections = Sequence[HealthSection[Any]]
 
 
 def rule_lines(counts: dict[str, int]) -> list[str]:
@@ -104,7 +104,6 @@ def warnings_of(report: dict, sections: Sections) -> list[str]:
 
 def render_text(report: dict, sections: Sections) -> str:
     """The report a person reads, in the shape of the source document's validation report."""
-    sections = tuple(sections)
     lines = ["=== TRAINING DATA VALIDATION REPORT ===", f"Date: {report['generated_at']}", ""]
     lines += [line for section in sections for line in section.summary(report)]
     for name, d in (report.get("datasets") or {}).items():
