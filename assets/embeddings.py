@@ -11,6 +11,7 @@ import pyarrow as pa
 from dagster import (
     AssetCheckResult,
     AssetCheckSeverity,
+    AssetIn,
     DynamicOut,
     DynamicOutput,
     In,
@@ -26,9 +27,7 @@ from assets.policies import IO_RETRY, described
 from curata.curation.tables import VALIDATED_CROPS, VALIDATED_SELECTIONS
 from curata.embeddings.checks import embedding_catalog, orphan_embeddings, vector_problems
 from curata.embeddings.tables import FAILED, MISSING
-from curata.embeddings.wanted import WantedImage, wanted_images
-from curata.projects.tables import HISTORICAL_PAIRS
-from curata.sessions.tables import VALIDATED_SESSIONS
+from curata.embeddings.wanted import SOURCES, WantedImage, wanted_images
 from resources import CurataSettings
 from resources.clip_model import ClipModel
 from resources.warehouse_io import ALLOW_MISSING
@@ -41,30 +40,21 @@ OPTIONAL_SOURCES = (VALIDATED_SELECTIONS.name, VALIDATED_CROPS.name)  # no curat
 
 
 @op(
-    ins={name: In(metadata={ALLOW_MISSING: True}) for name in OPTIONAL_SOURCES},
+    # every table the catalog marks as embedded (curata.embeddings.wanted.SOURCES), not a list of its own
+    ins={name: In(metadata={ALLOW_MISSING: True}) if name in OPTIONAL_SOURCES else In() for name in SOURCES},
     out={"chunk": DynamicOut(io_manager_key=STEP_IO), "wanted": Out(io_manager_key=STEP_IO)},
 )
 def plan_embedding_chunks(
     context: OpExecutionContext,
     curata: CurataSettings,
     clip: ClipModel,
-    validated_sessions: pa.Table,
-    validated_selections: pa.Table | None,
-    validated_crops: pa.Table | None,
-    historical_pairs: pa.Table,
+    **sources: pa.Table | None,
 ) -> Iterator[Output | DynamicOutput]:
     """Every referenced image, and the missing ones in disjoint chunks (at least one, maybe empty)."""
     from curata.embeddings.compute import missing_work, split_work
 
     model = clip.load()
-    wanted = wanted_images(
-        {
-            VALIDATED_SESSIONS.name: validated_sessions,
-            VALIDATED_SELECTIONS.name: validated_selections,
-            VALIDATED_CROPS.name: validated_crops,
-            HISTORICAL_PAIRS.name: historical_pairs,
-        }
-    )
+    wanted = wanted_images(sources)
     curata.embedding_store.describe(model.fingerprint, model.description)
     todo, stored = missing_work(curata.embedding_store, model.fingerprint, wanted)
     chunks = [c for c in split_work(todo, clip.chunks) if c] or [[]]
@@ -116,11 +106,12 @@ def catalog_embeddings(
 
 @graph_asset(
     group_name="embeddings",
+    ins={name: AssetIn() for name in SOURCES},
     **described("derived", {"pytorch", "parquet"}),
 )
-def image_embeddings(validated_sessions, validated_selections, validated_crops, historical_pairs):
+def image_embeddings(**sources):
     """Embeds only images not yet embedded with this model fingerprint; a failure is recorded once."""
-    chunks, wanted = plan_embedding_chunks(validated_sessions, validated_selections, validated_crops, historical_pairs)
+    chunks, wanted = plan_embedding_chunks(**sources)
     reports = chunks.map(embed_chunk).collect()
     return catalog_embeddings(reports, wanted)
 
